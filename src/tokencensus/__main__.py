@@ -1,0 +1,3 @@
+from tokencensus.cli import main
+
+main()
