@@ -1,0 +1,19 @@
+"""The study's analyses, one module per paper section.
+
+Importing this package registers every artifact.  ``SECTION_MODULES`` is the
+report's order.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tokencensus.analyses.registry import ARTIFACTS, SECTIONS, Artifact, Section, StudyConfig
+
+__all__ = ["ARTIFACTS", "SECTIONS", "SECTION_MODULES", "Artifact", "Section", "StudyConfig"]
+
+#: Section modules in report order.
+SECTION_MODULES: tuple[str, ...] = ("open_closed",)
+
+for _name in SECTION_MODULES:
+    importlib.import_module(f"tokencensus.analyses.{_name}")

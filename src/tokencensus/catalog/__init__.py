@@ -33,6 +33,7 @@ __all__ = [
     "CATALOG_COLUMNS",
     "SIZE_CLASSES",
     "SOURCE_TYPES",
+    "UNKNOWN",
     "Catalog",
     "load_catalog",
     "size_class",
@@ -60,6 +61,24 @@ CATALOG_COLUMNS: tuple[str, ...] = (
     "reasoning_source",
     "release_source",
     "price_source",
+)
+#: Schema of the catalog as the engine sees it (``Catalog.to_arrow``).
+MODEL_TABLE_SCHEMA = pa.schema(
+    [
+        ("slug", pa.string()),
+        ("name", pa.string()),
+        ("author", pa.string()),
+        ("open_weights", pa.bool_()),
+        ("origin", pa.string()),
+        ("source_type", pa.string()),
+        ("params_b", pa.float64()),
+        ("size_class", pa.string()),
+        ("reasoning", pa.bool_()),
+        ("release_date", pa.date32()),
+        ("prompt_usd_per_m", pa.float64()),
+        ("completion_usd_per_m", pa.float64()),
+        ("variant_of", pa.string()),
+    ]
 )
 _NEW_ROW_REQUIRED = ("author", "open_weights", "origin")
 SOURCE_TYPES: tuple[str, ...] = ("Closed", "Chinese OSS", "RoW OSS")
@@ -154,24 +173,10 @@ class Catalog:
     # --------------------------------------------------------------- export
     def to_arrow(self) -> pa.Table:
         """The table the engine joins: one row per slug with derived columns."""
-        cols = [
-            "slug",
-            "name",
-            "author",
-            "open_weights",
-            "origin",
-            "source_type",
-            "params_b",
-            "size_class",
-            "reasoning",
-            "release_date",
-            "prompt_usd_per_m",
-            "completion_usd_per_m",
-            "variant_of",
-        ]
-        df = self.models[cols].copy()
+        df = self.models[list(MODEL_TABLE_SCHEMA.names)].copy()
         df["release_date"] = pd.to_datetime(df["release_date"]).dt.date
-        return pa.Table.from_pandas(df, preserve_index=False)
+        df = df.astype(object).where(df.notna(), None)
+        return pa.Table.from_pandas(df, schema=MODEL_TABLE_SCHEMA, preserve_index=False)
 
     def __len__(self) -> int:
         return len(self.models)
@@ -297,7 +302,9 @@ def load_catalog(*extra: Path | str) -> Catalog:
     """The shipped catalog, extended/overridden by each of ``extra`` (CSV paths) in order."""
     shipped = resources.files("tokencensus.catalog").joinpath("data/models.csv")
     merged: dict[str, dict[str, object]] = {}
-    _merge(merged, _read_rows("tokencensus/catalog/data/models.csv", text=shipped.read_text("utf-8")))
+    _merge(
+        merged, _read_rows("tokencensus/catalog/data/models.csv", text=shipped.read_text("utf-8"))
+    )
     for path in extra:
         _merge(merged, _read_rows(path))
     df = pd.DataFrame(list(merged.values()))

@@ -1,0 +1,198 @@
+"""Open vs. closed models: who serves the tokens, and how the open-weights market is shaped.
+
+Every model is classed by its catalog entry: **Closed** (API-only weights),
+**Chinese OSS** (open weights from developers in mainland China, Taiwan or Hong
+Kong) or **RoW OSS** (open weights from the rest of the world).  Open-weights
+models are further split by total parameter count into small (< 15B), medium
+(15-70B) and large (>= 70B).  Models missing from the catalog are kept as
+*Unknown*: counted and reported, but left out of every share.
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+
+from tokencensus.analyses.common import oss_only, weekly_shares
+from tokencensus.analyses.registry import StudyConfig, artifact, section
+from tokencensus.catalog import SIZE_CLASSES, SOURCE_TYPES
+from tokencensus.chartspec import Bar, Line, StackedArea, StackedBar
+
+SECTION = section(
+    "open_closed",
+    "3",
+    "Open vs. closed source models",
+    __doc__ or "",
+)
+
+#: Open-weights launches the paper marks on F1 (catalog slugs; dates come from the catalog).
+F1_MARKERS = (
+    "meta-llama/llama-3.3-70b-instruct",
+    "deepseek/deepseek-chat",
+    "deepseek/deepseek-r1",
+    "moonshotai/kimi-k2",
+    "openai/gpt-oss-120b",
+    "qwen/qwen3-coder",
+)
+
+
+def _source_type_volume(weekly_facts: ibis.Table) -> ibis.Table:
+    return weekly_shares(weekly_facts, "source_type", levels=SOURCE_TYPES)
+
+
+@artifact(
+    "F1",
+    title="Open vs. closed: weekly share of tokens by source type",
+    section=SECTION,
+    chart=StackedArea(
+        x="week",
+        y="share",
+        color="source_type",
+        color_order=SOURCE_TYPES,
+        y_format="percent",
+        y_title="share of tokens",
+        tooltip=("tokens",),
+        markers=True,
+    ),
+    caption="""
+        Share of each ISO week's tokens (prompt + completion) served by closed models,
+        Chinese open-weights models and rest-of-world open-weights models. Dashed lines
+        mark the catalog release dates of major open-weights launches.
+    """,
+    order_by=("week", "source_type"),
+    markers=F1_MARKERS,
+)
+def weekly_source_type_share(weekly_facts: ibis.Table) -> ibis.Table:
+    return _source_type_volume(weekly_facts)
+
+
+@artifact(
+    "F2",
+    title="Weekly token volume by source type",
+    section=SECTION,
+    chart=StackedBar(
+        x="week",
+        y="tokens",
+        color="source_type",
+        color_order=SOURCE_TYPES,
+        y_format="si",
+        y_title="tokens",
+        tooltip=("share",),
+    ),
+    caption="""
+        Tokens (prompt + completion) per ISO week, stacked by source type: the absolute
+        volumes behind F1.
+    """,
+    order_by=("week", "source_type"),
+)
+def weekly_source_type_volume(weekly_facts: ibis.Table) -> ibis.Table:
+    return _source_type_volume(weekly_facts)
+
+
+@artifact(
+    "T1",
+    title="Total tokens by open-weights model author",
+    section=SECTION,
+    chart=Bar(x="tokens", y="author", x_title="tokens", y_format="si"),
+    caption="""
+        Total tokens (prompt + completion) over the study window served by open-weights
+        models, summed over all of an author's models and variants, largest first.
+    """,
+    order_by=("-tokens", "author"),
+)
+def oss_author_tokens(weekly_facts: ibis.Table) -> ibis.Table:
+    oss = oss_only(weekly_facts)
+    return oss.group_by("author").agg(tokens=_.tokens.sum())
+
+
+@artifact(
+    "F3",
+    title="Top open-weights models: weekly share of open-weights tokens",
+    section=SECTION,
+    chart=StackedArea(
+        x="week",
+        y="share",
+        color="name",
+        y_format="percent",
+        y_title="share of OSS tokens",
+        tooltip=("model", "tokens"),
+    ),
+    caption="""
+        Each week's open-weights tokens split among the largest open-weights models of the
+        whole window (ranked by total tokens); all other open-weights models are grouped as
+        'Other OSS'.
+    """,
+    order_by=("week", "model"),
+)
+def top_oss_model_share(weekly_facts: ibis.Table, config: StudyConfig) -> ibis.Table:
+    oss = oss_only(weekly_facts)
+    totals = oss.group_by("model").agg(total=_.tokens.sum())
+    top = totals.order_by([_.total.desc(), _.model]).limit(config.top_oss_models)
+    labeled = oss.left_join(top, oss.model == top.model)
+    labeled = labeled.mutate(
+        model=ibis.ifelse(labeled.total.notnull(), labeled.model, "Other OSS"),
+    )
+    shares = weekly_shares(labeled, "model", complete=True, excluded=())
+    names = (
+        oss.group_by("model")
+        .agg(name=_.model_name.max())
+        .union(ibis.memtable({"model": ["Other OSS"], "name": ["Other OSS"]}))
+    )
+    out = shares.left_join(names, shares.model == names.model).drop("model_right")
+    return out.select("week", "model", "name", "tokens", "share")
+
+
+@artifact(
+    "F4",
+    title="Open-weights tokens by model size",
+    section=SECTION,
+    chart=StackedArea(
+        x="week",
+        y="share",
+        color="size_class",
+        color_order=SIZE_CLASSES,
+        y_format="percent",
+        y_title="share of OSS tokens",
+        tooltip=("tokens",),
+    ),
+    caption="""
+        Share of each week's open-weights tokens by model size: small (< 15B total
+        parameters), medium (15-70B) and large (>= 70B). Open-weights models whose size
+        the catalog does not know are listed as 'unknown' and left out of the shares.
+    """,
+    order_by=("week", "size_class"),
+)
+def oss_size_class_share(weekly_facts: ibis.Table) -> ibis.Table:
+    return weekly_shares(
+        oss_only(weekly_facts), "size_class", levels=SIZE_CLASSES, excluded=("unknown",)
+    )
+
+
+@artifact(
+    "F5",
+    title="Number of open-weights models in use, by size",
+    section=SECTION,
+    chart=Line(
+        x="week",
+        y="models",
+        color="size_class",
+        color_order=SIZE_CLASSES,
+        y_title="models with tokens that week",
+    ),
+    caption="""
+        How many distinct open-weights models served at least one token in each week,
+        by size class (zero in weeks without open-weights traffic).
+    """,
+    order_by=("week", "size_class"),
+)
+def oss_models_by_size(weekly_facts: ibis.Table) -> ibis.Table:
+    used = oss_only(weekly_facts).filter(_.tokens > 0)
+    counts = used.group_by("week", "size_class").agg(models=_.model.nunique())
+    weeks = weekly_facts.select("week").distinct()
+    levels = ibis.memtable({"size_class": list(SIZE_CLASSES)})
+    grid = weeks.cross_join(levels)
+    filled = grid.left_join(
+        counts, [grid.week == counts.week, grid.size_class == counts.size_class]
+    ).select(grid.week, grid.size_class, models=ibis.coalesce(counts.models, 0))
+    extra = counts.filter(~counts.size_class.isin(list(SIZE_CLASSES)))
+    return filled.union(extra)

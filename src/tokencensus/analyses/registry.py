@@ -1,0 +1,115 @@
+"""The artifact registry: every figure and table of the study, by its paper id.
+
+An analysis is a plain function from named inputs to an Ibis table.  Its
+parameters are bound by name by the runner: a rollup (``weekly_facts``...), a
+reference table (``models``), or ``config`` (:class:`StudyConfig`).  It never
+sees an engine or a connection.
+
+    @artifact("F1", title="...", chart=StackedArea(x="week", y="share", color="source_type"))
+    def weekly_source_type_share(weekly_facts: ibis.Table) -> ibis.Table: ...
+
+``post`` (optional) finishes a result in pandas after the engine ran it, for
+statistics that are not SQL (confidence intervals, regressions, rule detection).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from tokencensus.chartspec import ChartSpec
+
+__all__ = ["ARTIFACTS", "SECTIONS", "Artifact", "Section", "StudyConfig", "artifact", "section"]
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Options every analysis may read (bind it by naming a parameter ``config``)."""
+
+    #: Window of the study (inclusive dates, UTC); None = all data.
+    start: date | None = None
+    end: date | None = None
+    #: How many OSS models F3 draws before grouping the rest as "Other OSS".
+    top_oss_models: int = 15
+    #: Privacy: no published cell may describe fewer distinct users (0 disables).
+    min_users: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    number: str
+    title: str
+    intro: str
+
+
+@dataclass(frozen=True)
+class Artifact:
+    id: str
+    title: str
+    section: str
+    func: Callable[..., Any]
+    chart: ChartSpec
+    caption: str
+    #: Columns that define the row order of the output (and uniqueness).
+    order_by: tuple[str, ...]
+    post: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    #: Catalog slugs whose release dates the chart marks (F1).
+    markers: tuple[str, ...] = ()
+    kind: str = "figure"
+    params: tuple[str, ...] = field(default=())
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind == "table"
+
+
+ARTIFACTS: dict[str, Artifact] = {}
+SECTIONS: dict[str, Section] = {}
+
+
+def section(key: str, number: str, title: str, intro: str) -> Section:
+    """Declare a report section (one per analyses module)."""
+    sec = Section(key=key, number=number, title=title, intro=inspect.cleandoc(intro))
+    SECTIONS[key] = sec
+    return sec
+
+
+def artifact(
+    id: str,
+    *,
+    title: str,
+    section: Section,
+    chart: ChartSpec,
+    caption: str,
+    order_by: tuple[str, ...],
+    post: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    markers: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``func`` as the artifact ``id`` (F1..F29, T1..T3)."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        if id in ARTIFACTS:
+            raise ValueError(f"artifact {id} registered twice")
+        params = tuple(inspect.signature(func).parameters)
+        ARTIFACTS[id] = Artifact(
+            id=id,
+            title=title,
+            section=section.key,
+            func=func,
+            chart=chart,
+            caption=inspect.cleandoc(caption),
+            order_by=order_by,
+            post=post,
+            markers=markers,
+            kind="table" if id.startswith("T") else "figure",
+            params=params,
+        )
+        return func
+
+    return register

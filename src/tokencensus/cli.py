@@ -1,0 +1,205 @@
+"""Command line: parse, call the API, turn errors into a message and an exit code.
+
+Every command has ``--help``.  Errors tokencensus raises on purpose print one
+clear paragraph and exit 1; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from tokencensus.errors import ConfigError, TokencensusError
+
+app = typer.Typer(
+    name="tokencensus",
+    help="The State of AI token study on your own LLM gateway logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+class RichReporter:
+    """Progress bars for the study's stages."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not enabled,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> RichReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self.task = self.progress.add_task(stage, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            task = self.progress.tasks[self.task]
+            if task.total is None:
+                self.progress.update(
+                    self.task, total=task.completed or 1, completed=task.completed or 1
+                )
+            else:
+                self.progress.update(self.task, completed=task.total)
+            self.task = None
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} expects a date YYYY-MM-DD, got {value!r}.") from None
+
+
+def _summary(manifest: dict[str, Any], out: Path) -> None:
+    rows = manifest["rows"]
+    table = Table(title="tokencensus study", show_header=False, box=None)
+    table.add_row("records read", f"{rows['read']:,}")
+    table.add_row("events studied", f"{rows['events']:,}")
+    table.add_row("quarantined", f"{rows['quarantined']:,}")
+    table.add_row("duplicate ids", f"{rows['duplicates']:,}")
+    table.add_row("outside window", f"{rows['outside_window']:,}")
+    unknown = manifest["unknown_models"]
+    table.add_row("unknown models", f"{unknown['models']} ({unknown['events']:,} events)")
+    table.add_row("artifacts", f"{len(manifest['artifacts'])}")
+    table.add_row("report", str(out / "index.html"))
+    out_console = Console()
+    out_console.print(table)
+    if rows["quarantined"]:
+        console.print(
+            f"[yellow]{rows['quarantined']:,} records rejected[/yellow] — see "
+            f"{manifest['quarantine']['file']}. First problems:"
+        )
+        for example in manifest["quarantine"]["examples"][:5]:
+            console.print(f"  {example}", markup=False, highlight=False)
+
+
+def _fail(exc: TokencensusError) -> None:
+    console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def study(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Event files (Parquet, CSV, JSONL in the canonical schema), folders or globs."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for the report, data and manifest.")
+    ],
+    engine: Annotated[str, typer.Option(help="Engine: duckdb (default) or spark.")] = "duckdb",
+    database: Annotated[
+        str | None, typer.Option(help="DuckDB database file (default: in memory).")
+    ] = None,
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master URL (with --engine spark), e.g. local[2].")
+    ] = None,
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option("--catalog", help="Extra/override model catalog CSV (repeatable)."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day of the window, YYYY-MM-DD (UTC).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day of the window, YYYY-MM-DD (UTC).")
+    ] = None,
+    artifacts: Annotated[
+        str | None, typer.Option(help="Only these artifacts, comma separated (e.g. F1,T1).")
+    ] = None,
+    top_oss: Annotated[int, typer.Option(help="Open-weights models drawn in F3.")] = 15,
+    report: Annotated[bool, typer.Option(help="Write index.html.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Run the study on event files and write DIR/index.html, DIR/data/<ID>.csv, DIR/manifest.json."""
+    from tokencensus.analyses import StudyConfig
+    from tokencensus.study import run_study
+
+    try:
+        config = StudyConfig(
+            start=_parse_date(start, "--start"),
+            end=_parse_date(end, "--end"),
+            top_oss_models=top_oss,
+        )
+        options: dict[str, Any] = {}
+        if database:
+            options["database"] = database
+        if spark_master:
+            options["master"] = spark_master
+        with RichReporter(enabled=not quiet) as reporter:
+            result = run_study(
+                inputs,
+                out,
+                engine=engine,
+                engine_options=options,
+                catalog_files=catalog or [],
+                config=config,
+                artifacts=[a for a in artifacts.split(",") if a] if artifacts else None,
+                reporter=reporter,
+                write_report=report,
+            )
+    except TokencensusError as exc:
+        _fail(exc)
+    _summary(result.manifest, out)
+
+
+@app.command("artifacts")
+def list_artifacts() -> None:
+    """List every registered artifact (paper id, section, title)."""
+    from tokencensus.analyses import ARTIFACTS, SECTIONS
+
+    table = Table("id", "section", "title")
+    for a in ARTIFACTS.values():
+        sec = SECTIONS[a.section]
+        table.add_row(a.id, f"{sec.number} {sec.title}", a.title)
+    Console().print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except TokencensusError as exc:  # raised outside a command body
+        console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

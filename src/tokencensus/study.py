@@ -1,0 +1,448 @@
+"""Run the study: read -> load -> rollups -> artifacts -> data files, report, manifest.
+
+:func:`run_study` is the one entry point the CLI calls.  :class:`Study` binds the
+registered analyses to an engine: base tables and rollups are materialized once,
+on first use, and every artifact reads only those.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tokencensus import __version__
+from tokencensus.analyses import ARTIFACTS, SECTIONS, Artifact, StudyConfig
+from tokencensus.analyses.common import OSS_SOURCE_TYPES
+from tokencensus.catalog import Catalog, load_catalog
+from tokencensus.engine import connect, get_engine
+from tokencensus.engine.base import Engine
+from tokencensus.enrich.reference import country_continents
+from tokencensus.errors import ConfigError, InputError
+from tokencensus.ingest.formats import POS
+from tokencensus.ingest.reader import FILE_COL, ReadSummary, read_events
+from tokencensus.rollup import ROLLUPS
+
+__all__ = ["ArtifactResult", "Reporter", "Study", "StudyResult", "run_study"]
+
+
+class Reporter(Protocol):
+    """Progress callbacks (the CLI draws them with rich; the default does nothing)."""
+
+    def start(self, stage: str, total: int | None = None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _Silent:
+    def start(self, stage: str, total: int | None = None) -> None:
+        return None
+
+    def advance(self, n: int = 1) -> None:
+        return None
+
+    def finish(self) -> None:
+        return None
+
+
+@dataclass
+class ArtifactResult:
+    artifact: Artifact
+    data: pd.DataFrame
+    sql: str
+    caption: str
+    markers: pd.DataFrame | None = None
+
+
+@dataclass
+class StudyResult:
+    out_dir: Path
+    manifest: dict[str, Any]
+    results: dict[str, ArtifactResult] = field(default_factory=dict)
+
+
+class Study:
+    """Registered analyses bound to one engine and one set of events."""
+
+    def __init__(
+        self,
+        backend: ibis.BaseBackend,
+        engine: Engine,
+        catalog: Catalog,
+        config: StudyConfig,
+    ) -> None:
+        self.backend = backend
+        self.engine = engine
+        self.catalog = catalog
+        self.config = config
+        self.tables: dict[str, ibis.Table] = {}
+        self.unknown_models = pd.DataFrame(columns=["model", "events", "tokens"])
+        self.counts: dict[str, int] = {}
+
+    # ---------------------------------------------------------------- loading
+    def load_staged(self, path: str) -> None:
+        """Read staged Parquet, drop duplicate ids (first copy wins), apply the window."""
+        raw = self.engine.read_parquet(self.backend, path, "staged_events")
+        rank = ibis.row_number().over(group_by="id", order_by=[raw[FILE_COL], raw[POS]])
+        unique = raw.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank", FILE_COL, POS)
+        events = self._window(unique)
+        self.tables["events"] = self.engine.materialize(self.backend, "events", events)
+        staged = int(raw.count().to_pyarrow().as_py())
+        distinct = int(raw.id.nunique().to_pyarrow().as_py())
+        self.counts = {
+            "staged": staged,
+            "duplicates": staged - distinct,
+            "events": int(self.tables["events"].count().to_pyarrow().as_py()),
+        }
+        self.counts["outside_window"] = distinct - self.counts["events"]
+        self._load_reference_tables()
+
+    def load_events_table(self, table: pa.Table) -> None:
+        """Use an in-memory canonical table as the events (tests, simulations)."""
+        t = self.engine.load_arrow(self.backend, "raw_events", table)
+        self.tables["events"] = self.engine.materialize(self.backend, "events", self._window(t))
+        n = int(self.tables["events"].count().to_pyarrow().as_py())
+        self.counts = {"staged": table.num_rows, "duplicates": 0, "events": n}
+        self.counts["outside_window"] = table.num_rows - n
+        self._load_reference_tables()
+
+    def _window(self, t: ibis.Table) -> ibis.Table:
+        if self.config.start is not None:
+            t = t.filter(t.created_at >= datetime.combine(self.config.start, datetime.min.time()))
+        if self.config.end is not None:
+            end = datetime.combine(self.config.end, datetime.max.time())
+            t = t.filter(t.created_at <= end)
+        return t
+
+    def _load_reference_tables(self) -> None:
+        events = self.tables["events"]
+        per_model = (
+            events.group_by("model")
+            .agg(
+                events=ibis._.count(),
+                tokens=(ibis._.prompt_tokens + ibis._.completion_tokens).sum(),
+            )
+            .to_pandas()
+        )
+        resolved = [self.catalog.resolve(m) for m in per_model["model"]]
+        model_map = pa.table(
+            {
+                "raw": pa.array(per_model["model"], pa.string()),
+                "slug": pa.array(resolved, pa.string()),
+            }
+        )
+        unknown = per_model.loc[[s is None for s in resolved]]
+        self.unknown_models = unknown.sort_values(["tokens", "model"], ascending=[False, True])
+        load = self.engine.load_arrow
+        self.tables["model_map"] = load(self.backend, "model_map", model_map)
+        self.tables["models"] = load(self.backend, "models", self.catalog.to_arrow())
+        countries = country_continents()
+        self.tables["countries"] = load(
+            self.backend,
+            "countries",
+            pa.table({"country": list(countries), "continent": list(countries.values())}),
+        )
+
+    def headline(self) -> dict[str, Any]:
+        """Run-level numbers for the report's front page."""
+        wf = self.table("weekly_facts")
+        known_tokens = ibis.ifelse(wf.known, wf.tokens, 0)
+        oss = wf.source_type.isin(OSS_SOURCE_TYPES)
+        row = (
+            wf.aggregate(
+                events=wf.requests.sum(),
+                tokens=wf.tokens.sum(),
+                known_tokens=known_tokens.sum(),
+                oss_tokens=ibis.ifelse(oss, wf.tokens, 0).sum(),
+                chinese_oss_tokens=ibis.ifelse(wf.source_type == "Chinese OSS", wf.tokens, 0).sum(),
+                models=wf.model.nunique(where=wf.known),
+                authors=wf.author.nunique(where=wf.known),
+            )
+            .to_pandas()
+            .iloc[0]
+        )
+        known = int(row["known_tokens"] or 0)
+        return {
+            "events": int(row["events"] or 0),
+            "tokens": int(row["tokens"] or 0),
+            "models": int(row["models"] or 0),
+            "authors": int(row["authors"] or 0),
+            "oss_share": float(row["oss_tokens"]) / known if known else None,
+            "chinese_oss_share": float(row["chinese_oss_tokens"]) / known if known else None,
+        }
+
+    # ---------------------------------------------------------------- binding
+    def table(self, name: str) -> ibis.Table:
+        """A base table or a rollup (materialized on first use)."""
+        if name in self.tables:
+            return self.tables[name]
+        if name not in ROLLUPS:
+            raise KeyError(f"no table or rollup named {name!r}")
+        spec = ROLLUPS[name]
+        expr = spec.func(**{p: self._bind(p) for p in spec.params})
+        self.tables[name] = self.engine.materialize(self.backend, name, expr)
+        return self.tables[name]
+
+    def _bind(self, param: str) -> Any:
+        if param == "config":
+            return self.config
+        return self.table(param)
+
+    def expression(self, artifact: Artifact) -> ibis.Table:
+        return artifact.func(**{p: self._bind(p) for p in artifact.params})
+
+    def compute(self, artifact: Artifact) -> ArtifactResult:
+        expr = self.expression(artifact)
+        df = expr.to_pandas()
+        df = _sort(df, artifact.order_by)
+        if artifact.post is not None:
+            df = artifact.post(df)
+        markers = self._markers(artifact, df) if artifact.markers else None
+        return ArtifactResult(
+            artifact=artifact,
+            data=df.reset_index(drop=True),
+            sql=self.engine.to_sql(expr),
+            caption=artifact.caption,
+            markers=markers,
+        )
+
+    def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        for slug in artifact.markers:
+            model = self.catalog.resolve(slug)
+            if model is None:
+                continue
+            info = self.catalog.get(model)
+            released = info["release_date"]
+            if isinstance(released, date):
+                rows.append({"model": model, "label": info["name"], "release_date": released})
+        out = pd.DataFrame(rows, columns=["model", "label", "release_date"])
+        if "week" in df.columns and len(df):
+            weeks = pd.to_datetime(df["week"])
+            released = pd.to_datetime(out["release_date"])
+            out = out[(released >= weeks.min()) & (released <= weeks.max() + pd.Timedelta(days=6))]
+        return out.reset_index(drop=True)
+
+
+def _sort(df: pd.DataFrame, order_by: Sequence[str]) -> pd.DataFrame:
+    cols = [c.lstrip("-") for c in order_by]
+    if not cols:
+        return df
+    ascending = [not c.startswith("-") for c in order_by]
+    return df.sort_values(cols, ascending=ascending, kind="stable", na_position="last")
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round(time.perf_counter() - t0, 3)
+
+
+def _write_table(df: pd.DataFrame, base: Path) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, base.with_suffix(".parquet"), compression="zstd")
+    df.to_csv(base.with_suffix(".csv"), index=False, date_format="%Y-%m-%d")
+
+
+def run_study(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    engine: str = "duckdb",
+    engine_options: dict[str, Any] | None = None,
+    catalog_files: Sequence[str | Path] = (),
+    catalog: Catalog | None = None,
+    config: StudyConfig | None = None,
+    artifacts: Sequence[str] | None = None,
+    reporter: Reporter | None = None,
+    write_report: bool = True,
+) -> StudyResult:
+    """Validate ``inputs``, run every (or the chosen) artifact, write ``out_dir``.
+
+    The catalog is the shipped one plus ``catalog_files``, unless ``catalog`` is given.
+    """
+    config = config or StudyConfig()
+    reporter = reporter or _Silent()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    chosen = _choose(artifacts)
+    eng = get_engine(engine)
+    if catalog is None:
+        catalog = load_catalog(*catalog_files)
+
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=out) as staging:
+        with _timed(timings, "read"):
+            reporter.start("Reading and validating inputs")
+            summary = read_events(
+                inputs,
+                Path(staging),
+                out / "quarantine.jsonl",
+                on_rows=lambda _f, n: reporter.advance(n),
+            )
+            reporter.finish()
+        if summary.loaded == 0:
+            raise InputError(_nothing_loaded(summary))
+        backend = connect(engine, **(engine_options or {}))
+        try:
+            study = Study(backend, eng, catalog, config)
+            with _timed(timings, "load"):
+                reporter.start("Loading events into " + eng.name)
+                study.load_staged(str(Path(staging) / "*.parquet"))
+                reporter.finish()
+            if study.counts["events"] == 0:
+                raise InputError(
+                    f"None of the {summary.loaded:,} valid events falls inside the window "
+                    f"{config.start or '...'} to {config.end or '...'}; widen --start/--end."
+                )
+            results = _compute_all(study, chosen, reporter, timings)
+            headline = study.headline()
+        finally:
+            eng.close(backend)
+
+    with _timed(timings, "write"):
+        (out / "data").mkdir(exist_ok=True)
+        (out / "sql").mkdir(exist_ok=True)
+        for aid, res in results.items():
+            _write_table(res.data, out / "data" / aid)
+            if res.markers is not None:
+                res.markers.to_csv(out / "data" / f"{aid}_markers.csv", index=False)
+            (out / "sql" / f"{aid}.sql").write_text(res.sql + "\n", encoding="utf-8")
+    manifest = _manifest(summary, study, eng, catalog, config, results)
+    manifest["headline"] = headline
+    result = StudyResult(out_dir=out, manifest=manifest, results=results)
+    if write_report:
+        from tokencensus.report.html import render_report
+
+        with _timed(timings, "report"):
+            render_report(result, out / "index.html")
+    timings["total"] = round(time.perf_counter() - t_start, 3)
+    manifest["timings_s"] = timings
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    return result
+
+
+def _choose(artifacts: Sequence[str] | None) -> list[Artifact]:
+    if not artifacts:
+        return list(ARTIFACTS.values())
+    chosen = []
+    for aid in artifacts:
+        key = aid.strip().upper()
+        if key not in ARTIFACTS:
+            from tokencensus.errors import did_you_mean
+
+            raise ConfigError(
+                f"Unknown artifact {aid!r}.{did_you_mean(key, ARTIFACTS)} "
+                f"Known: {', '.join(ARTIFACTS)}."
+            )
+        chosen.append(ARTIFACTS[key])
+    return chosen
+
+
+def _compute_all(
+    study: Study, chosen: list[Artifact], reporter: Reporter, timings: dict[str, float]
+) -> dict[str, ArtifactResult]:
+    with _timed(timings, "rollups"):
+        needed = {p for a in chosen for p in a.params if p in ROLLUPS}
+        reporter.start("Building rollups", total=len(needed))
+        for name in ROLLUPS:
+            if name in needed:
+                study.table(name)
+                reporter.advance()
+        reporter.finish()
+    results: dict[str, ArtifactResult] = {}
+    with _timed(timings, "analyses"):
+        reporter.start("Computing artifacts", total=len(chosen))
+        for a in chosen:
+            results[a.id] = study.compute(a)
+            reporter.advance()
+        reporter.finish()
+    return results
+
+
+def _nothing_loaded(summary: ReadSummary) -> str:
+    lines = [
+        f"No usable events: read {summary.read:,} records from {len(summary.files)} file(s), "
+        f"all {summary.quarantined:,} rejected. Reasons are in {summary.quarantine_path}."
+    ]
+    lines += [f"  {e}" for e in summary.quarantine_examples[:5]]
+    return "\n".join(lines)
+
+
+def _manifest(
+    summary: ReadSummary,
+    study: Study,
+    eng: Engine,
+    catalog: Catalog,
+    config: StudyConfig,
+    results: dict[str, ArtifactResult],
+) -> dict[str, Any]:
+    weeks = sorted(
+        {
+            pd.Timestamp(w).date()
+            for r in results.values()
+            if "week" in r.data
+            for w in r.data["week"]
+        }
+    )
+    unknown = study.unknown_models
+    return {
+        "tokencensus_version": __version__,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "engine": eng.name,
+        "inputs": [vars(f) for f in summary.files],
+        "rows": {
+            "read": summary.read,
+            "quarantined": summary.quarantined,
+            "duplicates": study.counts["duplicates"],
+            "loaded": summary.loaded - study.counts["duplicates"],
+            "outside_window": study.counts["outside_window"],
+            "events": study.counts["events"],
+        },
+        "quarantine": {
+            "file": str(summary.quarantine_path) if summary.quarantined else None,
+            "reasons": summary.quarantine_reasons,
+            "examples": summary.quarantine_examples,
+        },
+        "unknown_models": {
+            "models": len(unknown),
+            "events": int(unknown["events"].sum()) if len(unknown) else 0,
+            "tokens": int(unknown["tokens"].sum()) if len(unknown) else 0,
+            "list": [
+                {"model": m, "events": int(e), "tokens": int(t)}
+                for m, e, t in zip(
+                    unknown["model"], unknown["events"], unknown["tokens"], strict=True
+                )
+            ],
+        },
+        "window": {
+            "start": str(config.start) if config.start else None,
+            "end": str(config.end) if config.end else None,
+            "first_week": str(weeks[0]) if weeks else None,
+            "last_week": str(weeks[-1]) if weeks else None,
+            "weeks": len(weeks),
+        },
+        "catalog": {"models": len(catalog), "extra_files": list(catalog.sources)},
+        "sections": [s.key for s in SECTIONS.values()],
+        "artifacts": [
+            {"id": aid, "title": r.artifact.title, "rows": len(r.data), "data": f"data/{aid}.csv"}
+            for aid, r in results.items()
+        ],
+    }
