@@ -193,6 +193,22 @@ def list_artifacts() -> None:
     Console().print(table)
 
 
+#: Commands implemented next to the code they drive, as "module:function" (typer functions).
+#: Imported when the CLI starts; each module keeps its heavy imports inside the function.
+COMMANDS: dict[str, str] = {}
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name, target in COMMANDS.items():
+        module, func = target.split(":")
+        app.command(name)(getattr(importlib.import_module(module), func))
+
+
+_register_commands()
+
+
 def main() -> None:
     try:
         app()
