@@ -4,7 +4,9 @@ A rollup is a registered function from base tables to an Ibis table; the runner
 binds its parameters by name and materializes it once, only if an artifact (or
 another rollup) asks for it.  Base tables:
 
-- ``events``: deduplicated canonical events (see ``schema.py``), inside the window;
+- ``events``: deduplicated canonical events (see ``schema.py``), all of them: rollups
+  for the window-bound analyses filter with :func:`in_window` (``config``), while
+  cohort retention follows users over all the months the data holds;
 - ``models``: the catalog (``Catalog.to_arrow``);
 - ``model_map``: ``raw`` model string as logged -> catalog ``slug`` (null if unknown);
 - ``countries``: ISO country -> ``continent``.
@@ -15,15 +17,17 @@ Weeks are ISO weeks starting Monday, from UTC timestamps; ``week`` is the Monday
 from __future__ import annotations
 
 import inspect
+from datetime import datetime, time, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
 from ibis import _
 
+from tokencensus.analyses.registry import StudyConfig
 from tokencensus.catalog import UNKNOWN
 
-__all__ = ["ROLLUPS", "Rollup", "rollup", "week_of"]
+__all__ = ["ROLLUPS", "Rollup", "in_window", "rollup", "week_of"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,17 @@ def rollup(name: str) -> Callable[[Callable[..., ibis.Table]], Callable[..., ibi
         return func
 
     return register
+
+
+def in_window(events: ibis.Table, config: StudyConfig) -> ibis.Table:
+    """Events whose UTC timestamp falls on a day from ``config.start`` to ``config.end``."""
+    if config.start is not None:
+        events = events.filter(events.created_at >= datetime.combine(config.start, time.min))
+    if config.end is not None:
+        events = events.filter(
+            events.created_at < datetime.combine(config.end + timedelta(days=1), time.min)
+        )
+    return events
 
 
 def week_of(ts: ibis.Value) -> ibis.Value:
@@ -83,7 +98,11 @@ def _with_model_attributes(t: ibis.Table, model_map: ibis.Table, models: ibis.Ta
 
 @rollup("weekly_facts")
 def weekly_facts(
-    events: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
+    events: ibis.Table,
+    model_map: ibis.Table,
+    models: ibis.Table,
+    countries: ibis.Table,
+    config: StudyConfig,
 ) -> ibis.Table:
     """Token, request and spend totals per week x model x finish reason x region x language x BYOK.
 
@@ -92,7 +111,7 @@ def weekly_facts(
     source_type 'Unknown'.  Region is the billing country's continent ('Unknown'
     when the country is not recorded).
     """
-    e = events
+    e = in_window(events, config)
     first = e.group_by(
         week=week_of(e.created_at),
         model=e.model,

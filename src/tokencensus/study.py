@@ -32,7 +32,7 @@ from tokencensus.enrich.reference import country_continents
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.formats import POS
 from tokencensus.ingest.reader import FILE_COL, ReadSummary, read_events
-from tokencensus.rollup import ROLLUPS
+from tokencensus.rollup import ROLLUPS, in_window
 
 __all__ = ["ArtifactResult", "Reporter", "Study", "StudyResult", "run_study"]
 
@@ -92,38 +92,31 @@ class Study:
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
-        """Read staged Parquet, drop duplicate ids (first copy wins), apply the window."""
+        """Read staged Parquet and drop duplicate ids (the first copy, by file and position, wins)."""
         raw = self.engine.read_parquet(self.backend, path, "staged_events")
         rank = ibis.row_number().over(group_by="id", order_by=[raw[FILE_COL], raw[POS]])
         unique = raw.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank", FILE_COL, POS)
-        events = self._window(unique)
-        self.tables["events"] = self.engine.materialize(self.backend, "events", events)
+        self.tables["events"] = self.engine.materialize(self.backend, "events", unique)
         staged = int(raw.count().to_pyarrow().as_py())
-        distinct = int(raw.id.nunique().to_pyarrow().as_py())
-        self.counts = {
-            "staged": staged,
-            "duplicates": staged - distinct,
-            "events": int(self.tables["events"].count().to_pyarrow().as_py()),
-        }
-        self.counts["outside_window"] = distinct - self.counts["events"]
-        self._load_reference_tables()
+        self._count_events(staged)
 
     def load_events_table(self, table: pa.Table) -> None:
-        """Use an in-memory canonical table as the events (tests, simulations)."""
+        """Use an in-memory canonical table (unique ids) as the events: tests, simulations."""
         t = self.engine.load_arrow(self.backend, "raw_events", table)
-        self.tables["events"] = self.engine.materialize(self.backend, "events", self._window(t))
-        n = int(self.tables["events"].count().to_pyarrow().as_py())
-        self.counts = {"staged": table.num_rows, "duplicates": 0, "events": n}
-        self.counts["outside_window"] = table.num_rows - n
-        self._load_reference_tables()
+        self.tables["events"] = self.engine.materialize(self.backend, "events", t)
+        self._count_events(table.num_rows)
 
-    def _window(self, t: ibis.Table) -> ibis.Table:
-        if self.config.start is not None:
-            t = t.filter(t.created_at >= datetime.combine(self.config.start, datetime.min.time()))
-        if self.config.end is not None:
-            end = datetime.combine(self.config.end, datetime.max.time())
-            t = t.filter(t.created_at <= end)
-        return t
+    def _count_events(self, staged: int) -> None:
+        events = self.tables["events"]
+        total = int(events.count().to_pyarrow().as_py())
+        inside = int(in_window(events, self.config).count().to_pyarrow().as_py())
+        self.counts = {
+            "staged": staged,
+            "duplicates": staged - total,
+            "events": inside,
+            "outside_window": total - inside,
+        }
+        self._load_reference_tables()
 
     def _load_reference_tables(self) -> None:
         events = self.tables["events"]
