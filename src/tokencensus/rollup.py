@@ -17,9 +17,9 @@ Weeks are ISO weeks starting Monday, from UTC timestamps; ``week`` is the Monday
 from __future__ import annotations
 
 import inspect
-from datetime import datetime, time, timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 import ibis
 from ibis import _
