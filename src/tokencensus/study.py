@@ -126,6 +126,7 @@ class Study:
                 events=ibis._.count(),
                 tokens=(ibis._.prompt_tokens + ibis._.completion_tokens).sum(),
             )
+            .to_pyarrow()
             .to_pandas()
         )
         resolved = [self.catalog.resolve(m) for m in per_model["model"]]
@@ -162,6 +163,7 @@ class Study:
                 models=wf.model.nunique(where=wf.known),
                 authors=wf.author.nunique(where=wf.known),
             )
+            .to_pyarrow()
             .to_pandas()
             .iloc[0]
         )
@@ -195,9 +197,9 @@ class Study:
     def expression(self, artifact: Artifact) -> ibis.Table:
         return artifact.func(**{p: self._bind(p) for p in artifact.params})
 
-    def compute(self, artifact: Artifact) -> ArtifactResult:
+    def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
         expr = self.expression(artifact)
-        df = expr.to_pandas()
+        df = expr.to_pyarrow().to_pandas()
         df = _sort(df, artifact.order_by)
         if artifact.post is not None:
             df = artifact.post(df)
@@ -205,7 +207,7 @@ class Study:
         return ArtifactResult(
             artifact=artifact,
             data=df.reset_index(drop=True),
-            sql=self.engine.to_sql(expr),
+            sql=self.engine.to_sql(expr) if with_sql else "",
             caption=artifact.caption,
             markers=markers,
         )

@@ -298,13 +298,17 @@ def _merge(base: dict[str, dict[str, object]], rows: list[dict[str, object]]) ->
         base[slug] = dict(row)
 
 
-def load_catalog(*extra: Path | str) -> Catalog:
-    """The shipped catalog, extended/overridden by each of ``extra`` (CSV paths) in order."""
-    shipped = resources.files("tokencensus.catalog").joinpath("data/models.csv")
+def load_catalog(*extra: Path | str, shipped: bool = True) -> Catalog:
+    """The shipped catalog, extended/overridden by each of ``extra`` (CSV paths) in order.
+
+    ``shipped=False`` starts from an empty catalog (tests, fully custom catalogs).
+    """
     merged: dict[str, dict[str, object]] = {}
-    _merge(
-        merged, _read_rows("tokencensus/catalog/data/models.csv", text=shipped.read_text("utf-8"))
-    )
+    if shipped:
+        text = resources.files("tokencensus.catalog").joinpath("data/models.csv").read_text("utf-8")
+        _merge(merged, _read_rows("tokencensus/catalog/data/models.csv", text=text))
+    elif not extra:
+        raise CatalogError("An empty catalog: give at least one catalog file.")
     for path in extra:
         _merge(merged, _read_rows(path))
     df = pd.DataFrame(list(merged.values()))

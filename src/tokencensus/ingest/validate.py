@@ -52,10 +52,6 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _list_lit(values: Sequence[str]) -> str:
-    return "[" + ", ".join(_lit(v) for v in values) + "]"
-
-
 def _txt(col: str) -> str:
     return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
 
@@ -115,20 +111,20 @@ class _Query:
         raw, val = f"r_{name}", f"v_{name}"
         if pa.types.is_integer(t) or pa.types.is_floating(t):
             self.inner.append(f"CAST({col} AS DOUBLE) AS {val}")
-            self.inner.append(f"{_show(col)} AS {raw}")
+            self.inner.append(f"{col} AS {raw}")
         else:
             self.inner.append(f"try_cast({_txt(col)} AS DOUBLE) AS {val}")
-            self.inner.append(f"left({_txt(col)}, {_SHOW}) AS {raw}")
+            self.inner.append(f"{_txt(col)} AS {raw}")
         checks = [
-            f"WHEN {val} IS NULL AND {raw} IS NOT NULL THEN 'not a number: ''' || {raw} || ''''",
-            f"WHEN {val} IS NOT NULL AND (isnan({val}) OR isinf({val})) THEN 'not a finite number: ''' || {raw} || ''''",
+            f"WHEN {val} IS NULL AND {raw} IS NOT NULL THEN 'not a number: ''' || {_show(raw)} || ''''",
+            f"WHEN {val} IS NOT NULL AND (isnan({val}) OR isinf({val})) THEN 'not a finite number: ''' || {_show(raw)} || ''''",
         ]
         if integer:
             checks.append(
-                f"WHEN {val} IS NOT NULL AND {val} <> floor({val}) THEN 'not an integer: ''' || {raw} || ''''"
+                f"WHEN {val} IS NOT NULL AND {val} <> floor({val}) THEN 'not an integer: ''' || {_show(raw)} || ''''"
             )
-            checks.append(f"WHEN {val} >= 9.2e18 THEN 'too large: ''' || {raw} || ''''")
-        checks.append(f"WHEN {val} < 0 THEN 'negative value: ''' || {raw} || ''''")
+            checks.append(f"WHEN {val} >= 9.2e18 THEN 'too large: ''' || {_show(raw)} || ''''")
+        checks.append(f"WHEN {val} < 0 THEN 'negative value: ''' || {_show(raw)} || ''''")
         self.errors.append((name, "CASE " + " ".join(checks) + " END"))
         self.missing(name, raw)
         ok = f"({val} IS NOT NULL AND NOT isnan({val}) AND NOT isinf({val}) AND {val} >= 0"
@@ -140,9 +136,11 @@ class _Query:
             f"WHEN {ok} THEN CAST({val} AS {target}) END AS {_q(name)}"
         )
 
-    def boolean(self, name: str) -> None:
+    def boolean(self, name: str, default: str | None = None) -> None:
+        """``default`` (SQL) replaces the schema default when the value is absent."""
+        default = default or self.default(name)
         if not self.has(name):
-            self.outer.append(f"{self.default(name)} AS {_q(name)}")
+            self.outer.append(f"{default} AS {_q(name)}")
             return
         col, t = _q(name), self.type_of(name)
         raw, val = f"r_{name}", f"v_{name}"
@@ -151,14 +149,14 @@ class _Query:
             self.inner.append(f"CAST({col} AS VARCHAR) AS {raw}")
         else:
             self.inner.append(f"try_cast(lower({_txt(col)}) AS BOOLEAN) AS {val}")
-            self.inner.append(f"left({_txt(col)}, {_SHOW}) AS {raw}")
+            self.inner.append(f"{_txt(col)} AS {raw}")
         self.errors.append(
             (
                 name,
-                f"CASE WHEN {val} IS NULL AND {raw} IS NOT NULL THEN 'not a boolean: ''' || {raw} || '''' END",
+                f"CASE WHEN {val} IS NULL AND {raw} IS NOT NULL THEN 'not a boolean: ''' || {_show(raw)} || '''' END",
             )
         )
-        self.outer.append(f"coalesce({val}, {self.default(name)}) AS {_q(name)}")
+        self.outer.append(f"coalesce({val}, {default}) AS {_q(name)}")
 
     def timestamp(self, name: str) -> None:
         col, t = _q(name), self.type_of(name)
@@ -172,10 +170,10 @@ class _Query:
 
         if pa.types.is_timestamp(t) or pa.types.is_date(t):
             self.inner.append(f"CAST({col} AS TIMESTAMP) AS {val}")
-            self.inner.append(f"{_show(col)} AS {raw}")
+            self.inner.append(f"{col} AS {raw}")
         elif pa.types.is_integer(t) or pa.types.is_floating(t):
             self.inner.append(f"{epoch(f'CAST({col} AS DOUBLE)')} AS {val}")
-            self.inner.append(f"{_show(col)} AS {raw}")
+            self.inner.append(f"{col} AS {raw}")
         else:
             txt = _txt(col)
             self.inner.append(
@@ -183,38 +181,40 @@ class _Query:
                 f"THEN {epoch(f'try_cast({txt} AS DOUBLE)')} "
                 f"ELSE CAST(try_cast({txt} AS TIMESTAMPTZ) AS TIMESTAMP) END AS {val}"
             )
-            self.inner.append(f"left({txt}, {_SHOW}) AS {raw}")
+            self.inner.append(f"{txt} AS {raw}")
         self.missing(name, raw)
         self.errors.append(
             (
                 name,
-                f"CASE WHEN {val} IS NULL AND {raw} IS NOT NULL THEN 'not a valid timestamp: ''' || {raw} || '''' "
+                f"CASE WHEN {val} IS NULL AND {raw} IS NOT NULL THEN 'not a valid timestamp: ''' || {_show(raw)} || '''' "
                 f"WHEN year({val}) < {_MIN_YEAR} OR year({val}) > {_MAX_YEAR} THEN "
-                f"'timestamp out of range ({_MIN_YEAR}-{_MAX_YEAR}): ''' || {raw} || '''' END",
+                f"'timestamp out of range ({_MIN_YEAR}-{_MAX_YEAR}): ''' || {_show(raw)} || '''' END",
             )
         )
         self.outer.append(
             f"CASE WHEN year({val}) BETWEEN {_MIN_YEAR} AND {_MAX_YEAR} THEN {val} END AS {_q(name)}"
         )
 
-    def vocabulary(self, name: str, canon: dict[str, str], label: str, expected: str) -> None:
-        """A code from a fixed vocabulary, matched case-insensitively, stored canonically."""
+    def vocabulary(
+        self, name: str, values: Sequence[str], normalize: str, label: str, expected: str
+    ) -> None:
+        """A code from a fixed vocabulary; ``normalize`` ('{x}' = the raw text) gives its
+        canonical spelling (case), which must be one of ``values``."""
         if not self.has(name):
             self.outer.append(f"{self.default(name)} AS {_q(name)}")
             return
-        keys = list(canon)
-        values = [canon[k] for k in keys]
-        raw = f"r_{name}"
-        self.inner.append(f"left({_txt(_q(name))}, {_SHOW}) AS {raw}")
-        pos = f"list_position({_list_lit(keys)}, lower({raw}))"
+        raw, val = f"r_{name}", f"v_{name}"
+        self.inner.append(f"{_txt(_q(name))} AS {raw}")
+        self.inner.append(f"{normalize.format(x=_txt(_q(name)))} AS {val}")
+        known = f"{val} IN ({', '.join(_lit(v) for v in values)})"
         message = (
-            f"{_lit('unknown ' + label + ': ' + chr(39))} || {raw} || "
+            f"{_lit('unknown ' + label + ': ' + chr(39))} || {_show(raw)} || "
             f"{_lit(chr(39) + ' (expected ' + expected + ')')}"
         )
         self.errors.append(
-            (name, f"CASE WHEN {raw} IS NOT NULL AND {pos} IS NULL THEN {message} END")
+            (name, f"CASE WHEN {raw} IS NOT NULL AND NOT {known} THEN {message} END")
         )
-        self.outer.append(f"{_list_lit(values)}[{pos}] AS {_q(name)}")
+        self.outer.append(f"CASE WHEN {known} THEN {val} END AS {_q(name)}")
 
     def sql(self, source: str) -> str:
         merged: dict[str, list[str]] = {}
@@ -242,26 +242,33 @@ def _build_query(schema: pa.Schema) -> _Query:
             q.number(name, integer=False)
         elif name == "created_at":
             q.timestamp(name)
+        elif name == "sampled":
+            # an event that carries classifier labels was in the sample
+            q.boolean(name, default=f"({_q('_categories')} IS NOT NULL)")
         elif name in _BOOL_FIELDS:
             q.boolean(name)
         elif name == "finish_reason":
             q.vocabulary(
                 name,
-                {r: r for r in FINISH_REASONS},
+                FINISH_REASONS,
+                "lower({x})",
                 "finish reason",
                 "one of " + ", ".join(FINISH_REASONS),
             )
         elif name == "billing_country":
             q.vocabulary(
                 name,
-                {c.lower(): c for c in country_continents()},
+                list(country_continents()),
+                "upper({x})",
                 "country code",
                 "an ISO 3166-1 alpha-2 code such as US",
             )
         elif name == "prompt_language":
             q.vocabulary(
                 name,
-                {c.lower(): c for c in language_names()},
+                list(language_names()),
+                "CASE lower({x}) WHEN 'zh-hans' THEN 'zh-Hans' WHEN 'zh-hant' THEN 'zh-Hant' "
+                "ELSE lower({x}) END",
                 "language code",
                 "an ISO 639-1 code, zh-Hans or zh-Hant",
             )
@@ -281,8 +288,8 @@ def _build_query(schema: pa.Schema) -> _Query:
             q.errors.append(
                 (
                     part,
-                    f"CASE WHEN v_{part} > v_{whole} THEN '{part} (' || r_{part} || ') exceeds "
-                    f"{whole} (' || r_{whole} || ')' END",
+                    f"CASE WHEN v_{part} > v_{whole} THEN '{part} (' || {_show('r_' + part)} || ') exceeds "
+                    f"{whole} (' || {_show('r_' + whole)} || ')' END",
                 )
             )
     return q

@@ -7,6 +7,7 @@ its own data, so the page needs no network and no other file to draw.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -56,9 +57,24 @@ footer { color: var(--muted); font-size: 12px; padding: 30px 20px; }
 
 @cache
 def _vega_bundle() -> str:
+    """Vega + Vega-Lite + vega-embed as one script (built by vl-convert; cached on disk,
+    since building it takes seconds)."""
     import vl_convert
 
-    return str(vl_convert.javascript_bundle())
+    version = getattr(vl_convert, "__version__", "0")
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokencensus"
+    cached = cache_dir / f"vega-bundle-{version}.js"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
+    bundle = str(vl_convert.javascript_bundle())
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(bundle, encoding="utf-8")
+        tmp.replace(cached)
+    except OSError:
+        pass  # a read-only home only costs the rebuild
+    return bundle
 
 
 def fmt_count(n: float) -> str:

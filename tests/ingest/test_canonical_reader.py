@@ -1,0 +1,281 @@
+"""Reading canonical files: every rejection reason pinned, good rows kept, nothing counted twice."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tokencensus.errors import InputError
+from tokencensus.ingest.reader import read_events
+
+HEADER = "id,created_at,user_id,model,prompt_tokens,completion_tokens,cost_usd"
+GOOD = "g{i},2025-03-0{d}T10:00:00Z,u1,openai/gpt-4o-mini,100,20,0.001"
+
+
+def read(tmp_path: Path, *files: Path):
+    summary = read_events(list(files), tmp_path / "staging", tmp_path / "quarantine.jsonl")
+    quarantine = []
+    if summary.quarantine_path.exists():
+        quarantine = [json.loads(line) for line in summary.quarantine_path.read_text().splitlines()]
+    staged = pq.read_table(summary.staging_dir) if summary.loaded else None
+    return summary, quarantine, staged
+
+
+def write_csv(path: Path, *lines: str, header: str = HEADER) -> Path:
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+# (extra column header, value, field, reason) — one bad row per rejection reason
+CASES = [
+    ("", "g9,,u1,m,1,1,0", "created_at", "missing required field"),
+    ("", ",2025-03-01,u1,m,1,1,0", "id", "missing required field"),
+    ("", "g9,2025-03-01,,m,1,1,0", "user_id", "missing required field"),
+    ("", "g9,2025-03-01,u1,,1,1,0", "model", "missing required field"),
+    ("", "g9,2025-03-01,u1,m,,1,0", "prompt_tokens", "missing required field"),
+    ("", "g9,2025-03-01,u1,m,1,1,", "cost_usd", "missing required field"),
+    ("", "g9,yesterday,u1,m,1,1,0", "created_at", "not a valid timestamp: 'yesterday'"),
+    (
+        "",
+        "g9,2025-02-30T00:00:00,u1,m,1,1,0",
+        "created_at",
+        "not a valid timestamp: '2025-02-30T00:00:00'",
+    ),
+    (
+        "",
+        "g9,1999-12-31,u1,m,1,1,0",
+        "created_at",
+        "timestamp out of range (2000-2100): '1999-12-31'",
+    ),
+    ("", "g9,2025-03-01,u1,m,-5,1,0", "prompt_tokens", "negative value: '-5'"),
+    ("", "g9,2025-03-01,u1,m,1,2.5,0", "completion_tokens", "not an integer: '2.5'"),
+    ("", "g9,2025-03-01,u1,m,many,1,0", "prompt_tokens", "not a number: 'many'"),
+    ("", "g9,2025-03-01,u1,m,1,1,-0.5", "cost_usd", "negative value: '-0.5'"),
+    ("", "g9,2025-03-01,u1,m,1,1,inf", "cost_usd", "not a finite number: 'inf'"),
+    (
+        "finish_reason",
+        "g9,2025-03-01,u1,m,1,1,0,tool_use",
+        "finish_reason",
+        "unknown finish reason: 'tool_use' (expected one of stop, length, tool_calls, "
+        "content_filter, error, cancelled, other)",
+    ),
+    (
+        "billing_country",
+        "g9,2025-03-01,u1,m,1,1,0,USA",
+        "billing_country",
+        "unknown country code: 'USA' (expected an ISO 3166-1 alpha-2 code such as US)",
+    ),
+    (
+        "prompt_language",
+        "g9,2025-03-01,u1,m,1,1,0,english",
+        "prompt_language",
+        "unknown language code: 'english' (expected an ISO 639-1 code, zh-Hans or zh-Hant)",
+    ),
+    ("streamed", "g9,2025-03-01,u1,m,1,1,0,maybe", "streamed", "not a boolean: 'maybe'"),
+    (
+        "reasoning_tokens",
+        "g9,2025-03-01,u1,m,1,10,0,11",
+        "reasoning_tokens",
+        "reasoning_tokens (11) exceeds completion_tokens (10)",
+    ),
+    (
+        "cached_tokens",
+        "g9,2025-03-01,u1,m,5,1,0,6",
+        "cached_tokens",
+        "cached_tokens (6) exceeds prompt_tokens (5)",
+    ),
+    (
+        "categories",
+        'g9,2025-03-01,u1,m,1,1,0,"[{""path"": ""/Games"", ""confidence"": 1.5}]"',
+        "categories",
+        "label 0 confidence 1.5 outside [0, 1]",
+    ),
+    (
+        "categories",
+        'g9,2025-03-01,u1,m,1,1,0,"[{""path"": ""Games"", ""confidence"": 0.9}]"',
+        "categories",
+        "label 0 path must be a string starting with '/': 'Games'",
+    ),
+    (
+        "categories",
+        "g9,2025-03-01,u1,m,1,1,0,{oops",
+        "categories",
+        "not valid JSON: Expecting property name enclosed in double quotes in '{oops'",
+    ),
+    ("", "g9,2025-03-01,u1", "<record>", "expected 7 fields, found 3"),
+]
+
+
+@pytest.mark.parametrize(("extra", "bad", "field", "reason"), CASES)
+def test_each_rejection_reason(tmp_path, extra, bad, field, reason):
+    header = HEADER + ("," + extra if extra else "")
+    pad = "," if extra else ""
+    good = [GOOD.format(i=i, d=i) + pad for i in (1, 2)]
+    path = write_csv(tmp_path / "events.csv", good[0], bad, good[1], header=header)
+    summary, quarantine, staged = read(tmp_path, path)
+    assert summary.read == 3 and summary.loaded == 2 and summary.quarantined == 1
+    assert staged.column("id").to_pylist() == ["g1", "g2"]
+    (rejected,) = quarantine
+    assert rejected["file"] == str(path)
+    assert rejected["line"] == 3  # header is line 1, the bad row is the second data row
+    assert rejected["field"] == field
+    assert rejected["reason"] == reason
+
+
+def test_message_names_file_line_and_field(tmp_path):
+    path = write_csv(tmp_path / "e.csv", GOOD.format(i=1, d=1), "g2,2025-03-01,u1,m,1,2.5,0")
+    summary, _, _ = read(tmp_path, path)
+    assert summary.quarantine_examples == [
+        f"{path} line 3, field 'completion_tokens': not an integer: '2.5'"
+    ]
+
+
+def test_all_problems_of_a_row_are_listed(tmp_path):
+    path = write_csv(tmp_path / "e.csv", GOOD.format(i=1, d=1), "g2,soon,u1,m,-1,x,0")
+    _, (rejected,), _ = read(tmp_path, path)
+    assert [e["field"] for e in rejected["errors"]] == [
+        "created_at",
+        "prompt_tokens",
+        "completion_tokens",
+    ]
+    assert rejected["record"]["created_at"] == "soon"
+
+
+def test_values_are_normalized(tmp_path):
+    header = HEADER + ",finish_reason,billing_country,prompt_language,streamed,latency_ms"
+    row = "g1,2025-03-01T12:00:00+02:00,u1,m,7,3,0.5,STOP,de,ZH-hans,yes,12.5"
+    _, quarantine, staged = read(tmp_path, write_csv(tmp_path / "e.csv", row, header=header))
+    assert quarantine == []
+    rec = staged.to_pylist()[0]
+    assert str(rec["created_at"]) == "2025-03-01 10:00:00"  # UTC
+    assert (rec["finish_reason"], rec["billing_country"], rec["prompt_language"]) == (
+        "stop",
+        "DE",
+        "zh-Hans",
+    )
+    assert rec["streamed"] is True and rec["latency_ms"] == 12.5
+    assert rec["reasoning_tokens"] == 0 and rec["is_byok"] is False and rec["sampled"] is False
+
+
+def test_jsonl_bad_lines_and_types(tmp_path):
+    good = {"id": "a", "created_at": "2025-03-01T00:00:00Z", "user_id": "u", "model": "m",
+            "prompt_tokens": 5, "completion_tokens": 1, "cost_usd": 0.1,
+            "categories": [{"path": "/Games/Roleplaying Games", "confidence": 0.8}]}  # fmt: skip
+    lines = [
+        json.dumps(good),
+        "{truncated",
+        json.dumps([1, 2]),
+        json.dumps({**good, "id": "b", "prompt_tokens": "lots"}),
+        "",
+        json.dumps({**good, "id": "c"}),
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe\n")
+    summary, quarantine, staged = read(tmp_path, path)
+    assert staged.column("id").to_pylist() == ["a", "c"]
+    assert staged.column("sampled").to_pylist() == [True, True]
+    assert staged.column("categories").to_pylist()[0] == [
+        {"path": "/Games/Roleplaying Games", "confidence": 0.8}
+    ]
+    got = sorted((q["line"], q["field"], q["reason"]) for q in quarantine)
+    assert got == [
+        (
+            2,
+            "<record>",
+            "malformed JSON: Expecting property name enclosed in double quotes at column 2",
+        ),
+        (3, "<record>", "not a JSON object (found list)"),
+        (4, "prompt_tokens", "not a number: 'lots'"),
+        (7, "<record>", "not valid UTF-8 (byte 0)"),
+    ]
+    assert summary.read == 6 and summary.loaded == 2
+
+
+def test_parquet_typed_columns(tmp_path):
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "created_at": pa.array([1740787200, 1740787200, 1740787200], pa.int64()),
+            "user_id": ["u", "u", "u"],
+            "model": ["m", "m", "m"],
+            "prompt_tokens": pa.array([1, -1, 3], pa.int64()),
+            "completion_tokens": pa.array([1.0, 2.0, 3.5]),
+            "cost_usd": [0.0, 0.0, 0.0],
+            "extra_col": [1, 2, 3],
+        }
+    )
+    pq.write_table(table, tmp_path / "e.parquet")
+    summary, quarantine, staged = read(tmp_path, tmp_path / "e.parquet")
+    assert staged.column("id").to_pylist() == ["a"]
+    assert str(staged.column("created_at")[0]) == "2025-03-01 00:00:00"
+    assert [(q["row"], q["field"], q["reason"]) for q in quarantine] == [
+        (2, "prompt_tokens", "negative value: '-1'"),
+        (3, "completion_tokens", "not an integer: '3.5'"),
+    ]
+    assert summary.files[0].ignored_columns == ["extra_col"]
+
+
+def test_gzip_csv_and_folders(tmp_path):
+    folder = tmp_path / "logs"
+    (folder / "day2").mkdir(parents=True)
+    write_csv(folder / "a.csv", GOOD.format(i=1, d=1))
+    with gzip.open(folder / "day2" / "b.csv.gz", "wt") as fh:
+        fh.write(HEADER + "\n" + GOOD.format(i=2, d=2) + "\n")
+    (folder / "notes.txt").write_text("ignored")
+    summary, _, staged = read(tmp_path, folder)
+    assert sorted(staged.column("id").to_pylist()) == ["g1", "g2"]
+    assert len(summary.files) == 2
+
+
+def test_same_file_twice_is_read_once(tmp_path):
+    path = write_csv(tmp_path / "e.csv", GOOD.format(i=1, d=1))
+    summary, _, _ = read(tmp_path, path, tmp_path / "e.csv", tmp_path / "*.csv")
+    assert len(summary.files) == 1 and summary.loaded == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "id,model\na,m\n",
+            "missing required columns 'created_at', 'user_id', 'prompt_tokens', 'completion_tokens', 'cost_usd'",
+        ),
+        ("", "empty file (no CSV header)"),
+    ],
+)
+def test_unusable_files(tmp_path, content, message):
+    path = tmp_path / "e.csv"
+    path.write_text(content)
+    with pytest.raises(
+        InputError, match="e.csv: " + message.replace("(", r"\(").replace(")", r"\)")
+    ):
+        read(tmp_path, path)
+
+
+def test_not_utf8_csv(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_bytes((HEADER + "\n" + "g1,2025-03-01,\xfc1,m,1,1,0\n").encode("latin-1"))
+    with pytest.raises(
+        InputError, match=r"e.csv: not valid UTF-8 text .*Re-encode the file as UTF-8"
+    ):
+        read(tmp_path, path)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("missing.csv", "Input {tmp}/missing.csv does not exist."),
+        ("*.nothing", "No Parquet, CSV or JSONL file matches '{tmp}/*.nothing'."),
+        ("notes.txt", "{tmp}/notes.txt: unknown file type."),
+    ],
+)
+def test_bad_input_paths(tmp_path, spec, message):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InputError) as err:
+        read(tmp_path, tmp_path / spec)
+    assert str(err.value).startswith(message.format(tmp=tmp_path))
