@@ -1,0 +1,162 @@
+"""Build the labelled prompt set used to train and evaluate the offline classifier.
+
+Sources (all under ``benchmarks/data/prompts``; see SOURCE.md there):
+
+* ``en/*.txt``  -- English prompts written for this project, one per line, under
+  ``@ /taxonomy/path`` headers.  ``\\n`` in a line stands for a newline.
+* ``ml/<lang>.txt`` -- prompts written for this project in 12 languages (+ zh-Hant),
+  each >= 20 words (or >= 30 characters for zh/ja/th).  They share scenarios across
+  languages (translations of one another), so they are **test-only**: training on one
+  language's version would leak the scenario into the others.
+* ``gen/*.txt`` -- **training-only** prompts composed from frames and slot lists written for
+  this project (``% frames`` / ``% slot`` sections under ``@ /path`` headers).  They are
+  templated, so none of them is ever used for evaluation.
+* ``external/`` -- MT-Bench and Vicuna-Bench questions (Apache-2.0), test-only, with their
+  labels mapped to ours by ``external/label_map.csv``.
+
+Split rule for ``en``: a prompt goes to test when ``crc32(text) % 10 < 3`` (30 %).  Every
+``en`` prompt is hand-written and distinct (no templates), so no near-duplicates can
+straddle the split.
+
+Run ``python benchmarks/prompt_set.py`` to (re)write ``train.jsonl``, ``test.jsonl``,
+``test_multilingual.jsonl`` and ``test_external.jsonl``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import zlib
+from pathlib import Path
+
+from tokencensus.enrich.classify.taxonomy import load_mapping
+
+HERE = Path(__file__).parent / "data" / "prompts"
+
+
+def read_prompt_file(path: Path) -> list[tuple[str, str]]:
+    """(taxonomy path, text) pairs from one ``@ /path`` + one-prompt-a-line file."""
+    rows: list[tuple[str, str]] = []
+    current = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@ "):
+            current = line[2:].strip()
+            continue
+        if current is None:
+            raise ValueError(f"{path}: prompt before the first '@ /path' header")
+        rows.append((current, line.replace("\\n", "\n")))
+    return rows
+
+
+GEN_PER_PATH = 160
+
+
+def read_gen_file(path: Path, seed: int = 0) -> list[tuple[str, str]]:
+    """(taxonomy path, text) pairs composed from one frames-and-slots file (training only)."""
+    blocks: list[tuple[str, dict[str, list[str]]]] = []
+    section = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@ "):
+            blocks.append((line[2:].strip(), {}))
+        elif line.startswith("% "):
+            section = line[2:].strip()
+            blocks[-1][1][section] = []
+        else:
+            blocks[-1][1][section].append(line.replace("\\n", "\n"))
+    rows = []
+    for tax_path, slots in blocks:
+        rng = random.Random(f"{seed}:{tax_path}")
+        frames = slots.pop("frames")
+        seen: set[str] = set()
+        for _ in range(GEN_PER_PATH * 4):
+            frame = rng.choice(frames)
+            text = _SLOT.sub(
+                lambda m, r=rng, s=slots: (
+                    r.choice(s[m.group(1)]) if m.group(1) in s else m.group(0)
+                ),
+                frame,
+            )
+            if text not in seen:
+                seen.add(text)
+                rows.append((tax_path, text))
+            if len(seen) >= GEN_PER_PATH:
+                break
+    return rows
+
+
+_SLOT = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+
+
+def _row(source: str, n: int, tax_path: str, text: str, lang: str, mapping) -> dict:
+    return {
+        "id": f"{source}-{n:04d}",
+        "text": text,
+        "path": tax_path,
+        "category": mapping.category(tax_path),
+        "lang": lang,
+        "source": source,
+    }
+
+
+def build() -> dict[str, list[dict]]:
+    mapping = load_mapping()
+    out: dict[str, list[dict]] = {
+        "train": [],
+        "test": [],
+        "test_multilingual": [],
+        "test_external": [],
+    }
+    for f in sorted((HERE / "en").glob("*.txt")):
+        for n, (p, text) in enumerate(read_prompt_file(f)):
+            row = _row(f"en-{f.stem}", n, p, text, "en", mapping)
+            split = "test" if zlib.crc32(text.encode()) % 10 < 3 else "train"
+            out[split].append(row)
+    for f in sorted((HERE / "gen").glob("*.txt")):
+        for n, (p, text) in enumerate(read_gen_file(f)):
+            out["train"].append(_row(f"gen-{f.stem}", n, p, text, "en", mapping))
+    for f in sorted((HERE / "ml").glob("*.txt")):
+        for n, (p, text) in enumerate(read_prompt_file(f)):
+            out["test_multilingual"].append(_row(f"ml-{f.stem}", n, p, text, f.stem, mapping))
+    label_map = {}
+    with open(HERE / "external" / "label_map.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            label_map[(r["dataset"], r["label"])] = r["category"]
+    for ds in ("mt_bench", "vicuna_bench"):
+        with open(HERE / "external" / ds / "question.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                q = json.loads(line)
+                cat = label_map.get((ds, q["category"]), "")
+                if not cat:
+                    continue  # label with no defensible category: left out (see label_map.csv)
+                out["test_external"].append(
+                    {
+                        "id": f"{ds}-{q['question_id']}",
+                        "text": q["turns"][0],
+                        "path": "",
+                        "category": cat,
+                        "lang": "en",
+                        "source": f"{ds}:{q['category']}",
+                    }
+                )
+    return out
+
+
+def main() -> None:
+    sets = build()
+    for name, rows in sets.items():
+        with open(HERE / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(rows)} prompts")
+
+
+if __name__ == "__main__":
+    main()
