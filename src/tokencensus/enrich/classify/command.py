@@ -136,14 +136,17 @@ def print_evaluation(ev: Evaluation, console: Console, title: str) -> None:
     console.print(
         f"macro-F1 over {len(ev.macro_over)} categories: [bold]{ev.macro_f1:.3f}[/bold]   accuracy: {ev.accuracy:.3f}"
     )
-    cm = Table(title="confusion matrix (rows: true, columns: predicted)")
-    cm.add_column("")
-    short = [c[:6] for c in ev.labels]
-    for s in short:
-        cm.add_column(s, justify="right")
-    for label, row in zip(ev.labels, ev.confusion, strict=False):
-        cm.add_row(label, *[str(v) if v else "." for v in row])
-    console.print(cm)
+    codes = [c.replace(" ", "").replace("&", "")[:4] for c in ev.labels]
+    width = max(4, *(len(str(v)) for row in ev.confusion for v in row))
+    lines = [
+        "confusion matrix (rows: true, columns: predicted)",
+        " " * 18 + " ".join(f"{c:>{width}}" for c in codes),
+    ]
+    for label, row in zip(ev.labels, ev.confusion, strict=True):
+        lines.append(
+            f"{label[:17]:17} " + " ".join(f"{(str(v) if v else '.'):>{width}}" for v in row)
+        )
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
     console.print(f"{ev.n} prompts in {ev.seconds:.3f} s: {ev.prompts_per_s:,.0f} prompts/s")
 
 
