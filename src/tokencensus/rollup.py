@@ -9,7 +9,9 @@ another rollup) asks for it.  Base tables:
   cohort retention follows users over all the months the data holds;
 - ``models``: the catalog (``Catalog.to_arrow``);
 - ``model_map``: ``raw`` model string as logged -> catalog ``slug`` (null if unknown);
-- ``countries``: ISO country -> ``continent``.
+- ``countries``: ISO country -> ``continent``;
+- ``label_paths``: content-taxonomy ``path`` -> ``tag`` -> ``category`` for every label
+  path in the data (the classifier mapping, resolved once in Python).
 
 Weeks are ISO weeks starting Monday, from UTC timestamps; ``week`` is the Monday's date.
 """
@@ -26,6 +28,7 @@ from ibis import _
 
 from tokencensus.analyses.registry import StudyConfig
 from tokencensus.catalog import UNKNOWN
+from tokencensus.enrich.classify.taxonomy import OTHERS
 
 __all__ = ["ROLLUPS", "Rollup", "in_window", "rollup", "week_of"]
 
@@ -81,6 +84,7 @@ def _with_model_attributes(t: ibis.Table, model_map: ibis.Table, models: ibis.Ta
         size_class_="size_class",
         open_weights_="open_weights",
         reasoning_="reasoning",
+        family_="variant_of",
     )
     j = mapped.left_join(m, mapped.slug == m.slug).drop("slug_right")
     known = j.slug.notnull()
@@ -93,7 +97,30 @@ def _with_model_attributes(t: ibis.Table, model_map: ibis.Table, models: ibis.Ta
         size_class=ibis.coalesce(j.size_class_, ibis.literal("unknown")),
         open_weights=ibis.coalesce(j.open_weights_, False),
         reasoning=ibis.coalesce(j.reasoning_, False),
-    ).drop("slug", "author_", "source_type_", "size_class_", "open_weights_", "reasoning_")
+        family=ibis.coalesce(j.family_, j.slug, j.model),
+    ).drop(
+        "slug", "author_", "source_type_", "size_class_", "open_weights_", "reasoning_", "family_"
+    )
+
+
+def _with_region(t: ibis.Table, countries: ibis.Table) -> ibis.Table:
+    j = t.left_join(countries, t.billing_country == countries.country)
+    return j.mutate(region=ibis.coalesce(j.continent, ibis.literal(UNKNOWN))).drop(
+        "country", "continent", "billing_country"
+    )
+
+
+#: Model attributes every model-level rollup carries.
+MODEL_DIMS = (
+    "model",
+    "model_name",
+    "known",
+    "author",
+    "source_type",
+    "size_class",
+    "open_weights",
+    "reasoning",
+)
 
 
 @rollup("weekly_facts")
@@ -127,26 +154,8 @@ def weekly_facts(
         cached_tokens=_.cached_tokens.sum(),
         cost_usd=_.cost_usd.sum(),
     )
-    with_region = first.left_join(countries, first.billing_country == countries.country)
-    with_region = with_region.mutate(
-        region=ibis.coalesce(with_region.continent, ibis.literal(UNKNOWN))
-    ).drop("country", "continent", "billing_country")
-    t = _with_model_attributes(with_region, model_map, models)
-    dims = [
-        "week",
-        "model",
-        "model_name",
-        "known",
-        "author",
-        "source_type",
-        "size_class",
-        "open_weights",
-        "reasoning",
-        "finish_reason",
-        "region",
-        "prompt_language",
-        "is_byok",
-    ]
+    t = _with_model_attributes(_with_region(first, countries), model_map, models)
+    dims = ["week", *MODEL_DIMS, "finish_reason", "region", "prompt_language", "is_byok"]
     return t.group_by(dims).agg(
         requests=_.requests.sum(),
         prompt_tokens=_.prompt_tokens.sum(),
@@ -156,3 +165,132 @@ def weekly_facts(
         tokens=(_.prompt_tokens + _.completion_tokens).sum(),
         cost_usd=_.cost_usd.sum(),
     )
+
+
+@rollup("user_weekly")
+def user_weekly(
+    events: ibis.Table,
+    model_map: ibis.Table,
+    models: ibis.Table,
+    countries: ibis.Table,
+    config: StudyConfig,
+) -> ibis.Table:
+    """Per week x user x model x region: tokens, tool-call tokens, spend and requests.
+
+    The user-grain companion of ``weekly_facts``: distinct-user counts for the
+    privacy rule and the largest single account behind tool-call traffic (F12).
+    """
+    e = in_window(events, config)
+    tool = e.finish_reason == "tool_calls"
+    first = e.group_by(
+        week=week_of(e.created_at),
+        user_id=e.user_id,
+        model=e.model,
+        billing_country=e.billing_country,
+    ).agg(
+        requests=_.count(),
+        tokens=(_.prompt_tokens + _.completion_tokens).sum(),
+        tool_call_tokens=ibis.ifelse(tool, e.prompt_tokens + e.completion_tokens, 0).sum(),
+        cost_usd=_.cost_usd.sum(),
+    )
+    return _with_model_attributes(_with_region(first, countries), model_map, models)
+
+
+@rollup("user_languages")
+def user_languages(events: ibis.Table, config: StudyConfig) -> ibis.Table:
+    """Per user x detected prompt language: tokens (T2 and its distinct-user counts)."""
+    e = in_window(events, config)
+    return e.group_by("user_id", "prompt_language").agg(
+        tokens=(_.prompt_tokens + _.completion_tokens).sum(), requests=_.count()
+    )
+
+
+@rollup("user_model_month")
+def user_model_month(events: ibis.Table, model_map: ibis.Table, models: ibis.Table) -> ibis.Table:
+    """Per user x model family x calendar month (UTC): requests and tokens, over ALL months.
+
+    Cohort retention (F25) follows users beyond the study window. ``family`` is the
+    catalog's base model (dated pins and ``:thinking`` variants fold into it).
+    """
+    first = events.group_by(
+        user_id=events.user_id,
+        model=events.model,
+        month=events.created_at.truncate("M").date(),
+    ).agg(requests=_.count(), tokens=(_.prompt_tokens + _.completion_tokens).sum())
+    t = _with_model_attributes(first, model_map, models)
+    return t.group_by("user_id", "family", "month").agg(
+        requests=_.requests.sum(), tokens=_.tokens.sum()
+    )
+
+
+@rollup("sampled_labels")
+def sampled_labels(
+    events: ibis.Table,
+    model_map: ibis.Table,
+    models: ibis.Table,
+    label_paths: ibis.Table,
+    config: StudyConfig,
+) -> ibis.Table:
+    """One row per kept classifier label of each sampled event (the category sample).
+
+    Labels below ``config.label_threshold`` (0.5) are dropped.  Multi-label rule:
+    each kept label carries ``weight`` = its confidence / the sum of the event's
+    kept confidences, so an event's weights sum to 1 and its tokens are split
+    across its labels.  ``category`` is the label's own category (used for
+    category shares); ``primary_category`` is the category of the event's most
+    confident named label (used for tag composition inside a category, so an
+    Adult label on a role-play prompt counts inside Roleplay).  A sampled event
+    with no kept label becomes one ``Others`` row of weight 1.  ``tokens``,
+    ``prompt_tokens``, ``cost_usd`` and ``requests`` are already multiplied by
+    ``weight``; ``event_tokens`` and ``event_cost_usd`` are the whole event's.
+    """
+    e = in_window(events, config).filter(_.sampled)
+    e = e.mutate(
+        week=week_of(e.created_at),
+        event_tokens=e.prompt_tokens + e.completion_tokens,
+        event_cost_usd=e.cost_usd,
+    )
+    base_cols = [
+        "id", "user_id", "model", "week", "event_tokens", "event_cost_usd",
+        "prompt_tokens", "completion_tokens", "is_byok",
+    ]  # fmt: skip
+    labelled = e.select(*base_cols, "categories").unnest("categories")
+    labelled = labelled.mutate(
+        path=labelled.categories.path, confidence=labelled.categories.confidence
+    ).drop("categories")
+    kept = labelled.filter(labelled.confidence >= config.label_threshold)
+    kept = kept.left_join(label_paths, kept.path == label_paths.path).drop("path_right")
+    kept = kept.mutate(
+        tag=ibis.coalesce(kept.tag, ibis.literal("Other")),
+        category=ibis.coalesce(kept.category, ibis.literal(OTHERS)),
+    )
+    per_event = ibis.window(group_by="id")
+    ranked = ibis.window(
+        group_by="id",
+        order_by=[(kept.category == OTHERS).cast("int8"), kept.confidence.desc(), kept.path],
+    )
+    kept = kept.mutate(
+        weight=kept.confidence / kept.confidence.sum().over(per_event),
+        primary_category=kept.category.first().over(ranked),
+    )
+    unlabelled = (
+        e.anti_join(kept, e.id == kept.id)
+        .select(*base_cols)
+        .mutate(
+            path=ibis.literal(None, "string"),
+            confidence=ibis.literal(None, "float64"),
+            tag=ibis.literal(OTHERS),
+            category=ibis.literal(OTHERS),
+            weight=ibis.literal(1.0),
+            primary_category=ibis.literal(OTHERS),
+        )
+    )
+    rows = kept.union(unlabelled.select(*kept.columns))
+    rows = rows.mutate(
+        tokens=rows.event_tokens * rows.weight,
+        prompt_tokens=rows.prompt_tokens * rows.weight,
+        completion_tokens=rows.completion_tokens * rows.weight,
+        cost_usd=rows.event_cost_usd * rows.weight,
+        requests=rows.weight,
+    )
+    return _with_model_attributes(rows, model_map, models)

@@ -62,7 +62,14 @@ class ArtifactResult:
     data: pd.DataFrame
     sql: str
     caption: str
-    markers: pd.DataFrame | None = None
+    #: Companion tables (F1 release markers, F25 detected cohorts, F27 fit ...).
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Rows masked by the privacy rule.
+    suppressed: int = 0
+
+    @property
+    def markers(self) -> pd.DataFrame | None:
+        return self.extras.get("markers")
 
 
 @dataclass
@@ -89,6 +96,7 @@ class Study:
         self.tables: dict[str, ibis.Table] = {}
         self.unknown_models = pd.DataFrame(columns=["model", "events", "tokens"])
         self.counts: dict[str, int] = {}
+        self.facts: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
@@ -147,6 +155,52 @@ class Study:
             "countries",
             pa.table({"country": list(countries), "continent": list(countries.values())}),
         )
+        self.tables["label_paths"] = load(self.backend, "label_paths", self._label_paths())
+        self.facts = self._facts()
+
+    def _label_paths(self) -> pa.Table:
+        """Every classifier path in the sample, mapped to its tag and category."""
+        from tokencensus.enrich.classify.taxonomy import load_mapping
+
+        sampled = self.tables["events"].filter(ibis._.sampled & ibis._.categories.notnull())
+        labels = sampled.select(label=sampled.categories.unnest())
+        paths = labels.select(path=labels.label.path).distinct().to_pyarrow()
+        mapping = load_mapping(self.config.label_mapping)
+        names = [p for p in paths.column("path").to_pylist() if p is not None]
+        resolved = [mapping.resolve(p) for p in names]
+        return pa.table(
+            {
+                "path": pa.array(names, pa.string()),
+                "tag": pa.array([t for t, _ in resolved], pa.string()),
+                "category": pa.array([c for _, c in resolved], pa.string()),
+            }
+        )
+
+    def _facts(self) -> dict[str, Any]:
+        """Run facts that captions quote ({events}, {sample_events}, ...)."""
+        window = in_window(self.tables["events"], self.config)
+        row = (
+            window.aggregate(
+                first=window.created_at.min(),
+                last=window.created_at.max(),
+                sample=window.sampled.sum(),
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
+        first = pd.Timestamp(row["first"]) if row["first"] is not None else None
+        last = pd.Timestamp(row["last"]) if row["last"] is not None else None
+        monday = lambda ts: (ts - pd.Timedelta(days=ts.weekday())).date()  # noqa: E731
+        return {
+            "events": f"{self.counts['events']:,}",
+            "sample_events": f"{int(row['sample'] or 0):,}",
+            "first_week": monday(first) if first is not None else "–",
+            "last_week": monday(last) if last is not None else "–",
+            "weeks": ((monday(last) - monday(first)).days // 7 + 1) if first is not None else 0,
+            "min_users": self.config.min_users,
+            "recent_weeks": self.config.recent_weeks,
+            "label_threshold": self.config.label_threshold,
+        }
 
     def headline(self) -> dict[str, Any]:
         """Run-level numbers for the report's front page."""
@@ -199,17 +253,21 @@ class Study:
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
         expr = self.expression(artifact)
-        df = expr.to_pyarrow().to_pandas()
-        df = _sort(df, artifact.order_by)
+        df = _sort(expr.to_pyarrow().to_pandas(), artifact.order_by).reset_index(drop=True)
+        df, suppressed = apply_privacy(df, artifact.keys, self.config.min_users)
+        extras: dict[str, pd.DataFrame] = {}
         if artifact.post is not None:
-            df = artifact.post(df)
-        markers = self._markers(artifact, df) if artifact.markers else None
+            out = artifact.post(df, self.config)
+            df, extras = out if isinstance(out, tuple) else (out, {})
+        if artifact.markers:
+            extras["markers"] = self._markers(artifact, df)
         return ArtifactResult(
             artifact=artifact,
             data=df.reset_index(drop=True),
             sql=self.engine.to_sql(expr) if with_sql else "",
-            caption=artifact.caption,
-            markers=markers,
+            caption=_fill(artifact.caption, self.facts),
+            extras=extras,
+            suppressed=suppressed,
         )
 
     def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
@@ -228,6 +286,42 @@ class Study:
             released = pd.to_datetime(out["release_date"])
             out = out[(released >= weeks.min()) & (released <= weeks.max() + pd.Timedelta(days=6))]
         return out.reset_index(drop=True)
+
+
+def apply_privacy(
+    df: pd.DataFrame, keys: Sequence[str], min_users: int
+) -> tuple[pd.DataFrame, int]:
+    """Mask rows describing fewer than ``min_users`` distinct users.
+
+    Applies to results with a ``users`` column: every column except ``keys`` is
+    blanked on such rows and ``suppressed`` is set, so the row stays visible as
+    suppressed instead of disappearing.  Empty cells (no users at all) describe nobody
+    and stay as zeros.  Returns the frame and the number of rows masked.
+    """
+    if "users" not in df.columns:
+        return df, 0
+    df = df.copy()
+    users = df["users"]
+    mask = (users > 0) & (users < min_users) if min_users > 0 else pd.Series(False, index=df.index)
+    df["suppressed"] = mask
+    if mask.any():
+        hidden = [c for c in df.columns if c not in (*keys, "suppressed")]
+        for col in hidden:
+            if pd.api.types.is_bool_dtype(df[col]) or not pd.api.types.is_numeric_dtype(df[col]):
+                df[col] = df[col].astype(object)
+            else:
+                df[col] = df[col].astype("float64")
+            df.loc[mask, col] = None
+    return df, int(mask.sum())
+
+
+class _Facts(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(caption: str, facts: dict[str, Any]) -> str:
+    return caption.format_map(_Facts(facts))
 
 
 def _sort(df: pd.DataFrame, order_by: Sequence[str]) -> pd.DataFrame:
@@ -315,8 +409,10 @@ def run_study(
         (out / "sql").mkdir(exist_ok=True)
         for aid, res in results.items():
             _write_table(res.data, out / "data" / aid)
-            if res.markers is not None:
-                res.markers.to_csv(out / "data" / f"{aid}_markers.csv", index=False)
+            for name, extra in res.extras.items():
+                extra.to_csv(
+                    out / "data" / f"{aid}_{name}.csv", index=False, date_format="%Y-%m-%d"
+                )
             (out / "sql" / f"{aid}.sql").write_text(res.sql + "\n", encoding="utf-8")
     manifest = _manifest(summary, study, eng, catalog, config, results)
     manifest["headline"] = headline
@@ -437,7 +533,18 @@ def _manifest(
         "catalog": {"models": len(catalog), "extra_files": list(catalog.sources)},
         "sections": [s.key for s in SECTIONS.values()],
         "artifacts": [
-            {"id": aid, "title": r.artifact.title, "rows": len(r.data), "data": f"data/{aid}.csv"}
+            {
+                "id": aid,
+                "title": r.artifact.title,
+                "rows": len(r.data),
+                "suppressed": r.suppressed,
+                "data": f"data/{aid}.csv",
+                "extras": [f"data/{aid}_{name}.csv" for name in r.extras],
+            }
             for aid, r in results.items()
         ],
+        "privacy": {
+            "min_users": config.min_users,
+            "suppressed_cells": sum(r.suppressed for r in results.values()),
+        },
     }

@@ -76,7 +76,7 @@ def events():
 @pytest.fixture(scope="module")
 def results(events, small_catalog, engine_name):
     return compute(
-        events, small_catalog, engine_name=engine_name, config=StudyConfig(top_oss_models=3)
+        events, small_catalog, engine_name=engine_name, config=StudyConfig(top_oss_models=3, min_users=0)
     )
 
 
@@ -103,7 +103,32 @@ def test_f1_weekly_source_type_share(results):
     assert got[(C, "Chinese OSS")] == (0, 0.0)
     assert got[(C, "RoW OSS")] == (0, 0.0)
     assert len(results["F1"]) == 10
-    assert list(results["F1"].columns) == ["week", "source_type", "tokens", "share"]
+    assert list(results["F1"].columns) == [
+        "week", "source_type", "tokens", "share", "users", "suppressed",
+    ]  # fmt: skip
+    # distinct users behind each cell (ids cycle over 13 users)
+    assert got_users(results["F1"], A, "Unknown") == 5
+    assert got_users(results["F1"], A, "Closed") == 13
+    assert got_users(results["F1"], C, "RoW OSS") == 0
+
+
+def got_users(df, week, source_type):
+    row = df[(df["week"].astype(str).str[:10] == week) & (df["source_type"] == source_type)]
+    return int(row["users"].iloc[0])
+
+
+def test_privacy_masks_small_cells(events, small_catalog):
+    res = compute(events, small_catalog, config=StudyConfig(min_users=10), ids=["F1", "T1"])
+    f1 = res["F1"]
+    unknown = f1[(f1["source_type"] == "Unknown")].iloc[0]
+    assert bool(unknown["suppressed"])
+    assert pd.isna(unknown["tokens"]) and pd.isna(unknown["users"])
+    assert str(unknown["week"])[:10] == A  # the row stays, marked, with its keys
+    zero = f1[(f1["source_type"] == "RoW OSS") & (f1["week"].astype(str).str[:10] == C)].iloc[0]
+    assert not zero["suppressed"]  # an empty cell describes nobody: it stays a zero
+    assert zero["tokens"] == 0
+    assert int(f1["suppressed"].sum()) == 1
+    assert not res["T1"]["suppressed"].any()
 
 
 def test_f2_matches_f1_volumes(results):
@@ -111,8 +136,7 @@ def test_f2_matches_f1_volumes(results):
 
 
 def test_t1_oss_author_tokens(results):
-    t1 = results["T1"]
-    assert list(t1.columns) == ["author", "tokens"]
+    t1 = results["T1"][["author", "tokens"]]
     # DeepSeek = V3 20,000 + R1 20,000; the 10,000 tie is ordered by name
     assert list(t1.itertuples(index=False, name=None)) == [
         ("DeepSeek", 40_000),
@@ -151,6 +175,7 @@ def test_f4_oss_size_class_share(results):
 
 def test_f5_oss_models_by_size(results):
     got = rows(results["F5"], "week+size_class", "models")
+    assert list(results["F5"].columns)[:3] == ["week", "size_class", "models"]
     assert got == {
         (A, "small"): (1,), (A, "medium"): (0,), (A, "large"): (2,),
         (B, "small"): (0,), (B, "medium"): (2,), (B, "large"): (1,),
@@ -159,13 +184,11 @@ def test_f5_oss_models_by_size(results):
 
 
 def test_window_limits_weeks(events, small_catalog):
-    res = compute(
-        events,
-        small_catalog,
-        config=StudyConfig(start=pd.Timestamp(B).date(), end=pd.Timestamp("2025-01-19").date()),
-        ids=["F1", "T1"],
+    window = StudyConfig(
+        start=pd.Timestamp(B).date(), end=pd.Timestamp("2025-01-19").date(), min_users=0
     )
+    res = compute(events, small_catalog, config=window, ids=["F1", "T1"])
     assert {str(w)[:10] for w in res["F1"]["week"]} == {B}
-    assert dict(res["T1"].itertuples(index=False, name=None)) == {
+    assert dict(res["T1"][["author", "tokens"]].itertuples(index=False, name=None)) == {
         "Qwen": 30_000, "DeepSeek": 20_000, "OpenAI": 10_000,
     }  # fmt: skip

@@ -9,6 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import compute, make_events
+from tokencensus.analyses import StudyConfig
+
+NO_PRIVACY = StudyConfig(min_users=0)
 
 MODELS = [
     "anthropic/claude-sonnet-4",
@@ -59,7 +62,7 @@ _SETTINGS = settings(
 @_SETTINGS
 @given(st.lists(event, min_size=1, max_size=60))
 def test_shares_sum_to_one_per_week(small_catalog, draws):
-    res = compute(to_table(draws), small_catalog, ids=SHARES)
+    res = compute(to_table(draws), small_catalog, ids=SHARES, config=NO_PRIVACY)
     for aid in SHARES:
         df = res[aid]
         sums = df.dropna(subset=["share"]).groupby("week")["share"].sum()
@@ -77,8 +80,8 @@ def test_shares_sum_to_one_per_week(small_catalog, draws):
     st.lists(event.map(lambda e: (2, *e[1:])), min_size=1, max_size=20),
 )
 def test_adding_events_to_one_week_changes_only_that_week(small_catalog, base, added):
-    before = compute(to_table(base), small_catalog, ids=WEEK_LOCAL)
-    after = compute(to_table(base + added), small_catalog, ids=WEEK_LOCAL)
+    before = compute(to_table(base), small_catalog, ids=WEEK_LOCAL, config=NO_PRIVACY)
+    after = compute(to_table(base + added), small_catalog, ids=WEEK_LOCAL, config=NO_PRIVACY)
     changed_week = pd.Timestamp(MONDAY + timedelta(weeks=2)).date()
     for aid in WEEK_LOCAL:
         b = before[aid][pd.to_datetime(before[aid]["week"]).dt.date != changed_week]

@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import ibis
+from ibis import _
 
 from tokencensus.catalog import UNKNOWN
 
-__all__ = ["OSS_SOURCE_TYPES", "oss_only", "weekly_shares"]
+__all__ = [
+    "OSS_SOURCE_TYPES",
+    "distinct_users",
+    "oss_only",
+    "sample_shares",
+    "weekly_shares",
+    "with_users",
+]
 
 OSS_SOURCE_TYPES: tuple[str, ...] = ("Chinese OSS", "RoW OSS")
 
@@ -51,3 +59,87 @@ def weekly_shares(
     total = ibis.ifelse(included, agg[value], 0).sum().over(group_by="week")
     share = ibis.ifelse(included & (total > 0), agg[value].cast("float64") / total, ibis.null())
     return agg.mutate(share=share.cast("float64"))
+
+
+def distinct_users(
+    user_rows: ibis.Table, by: Sequence[str], where: ibis.Value | None = None
+) -> ibis.Table:
+    """``by..., users``: distinct users per cell of a user-grain rollup."""
+    t = user_rows if where is None else user_rows.filter(where)
+    return t.group_by(list(by)).agg(users=t.user_id.nunique())
+
+
+def with_users(
+    result: ibis.Table,
+    user_rows: ibis.Table,
+    by: Sequence[str],
+    where: ibis.Value | None = None,
+) -> ibis.Table:
+    """Attach the ``users`` behind each row of ``result`` (0 where none), for the privacy rule."""
+    users = distinct_users(user_rows, by, where)
+    j = result.left_join(users, [result[k] == users[k] for k in by])
+    j = j.drop(*[f"{k}_right" for k in by if f"{k}_right" in j.columns])
+    return j.mutate(users=ibis.coalesce(j.users, 0))
+
+
+def sample_shares(
+    parts: ibis.Table,
+    groups: Sequence[str],
+    dim: str,
+    *,
+    amount: str = "tokens",
+    levels: Sequence[str] | None = None,
+) -> ibis.Table:
+    """Shares of ``amount`` by ``dim`` within each group, estimated from the event sample.
+
+    ``parts`` has one or more rows per sampled event (column ``id``) splitting the event's
+    amount over ``dim`` values.  The share of d in a group is the ratio estimator
+    R = sum_i y_i / sum_i x_i over the group's sampled events, x_i the event's amount and
+    y_i its part in d.  Its 95% interval is the delta-method (linearization) interval
+    R +/- 1.96 sqrt(sum_i (y_i - R x_i)^2 / (n (n - 1) xbar^2)), clipped to [0, 1]; n is
+    the number of sampled events in the group.  Output: groups..., dim, ``<amount>``,
+    ``share``, ``share_low``, ``share_high``, ``sample_events``, ``users``.
+    """
+    groups = list(groups)
+    per_event = parts.group_by(["id", *groups]).agg(x=parts[amount].sum())
+    per_event_dim = parts.group_by(["id", *groups, dim, "user_id"]).agg(y=parts[amount].sum())
+    g = per_event.group_by(groups).agg(n=_.count(), sx=_.x.sum(), sxx=(_.x * _.x).sum())
+    j = per_event_dim.join(per_event, ["id", *groups])
+    d = j.group_by([*groups, dim]).agg(
+        sy=j.y.sum(), syy=(j.y * j.y).sum(), sxy=(j.x * j.y).sum(), users=j.user_id.nunique()
+    )
+    if levels is not None:
+        grid = g.select(*groups).cross_join(ibis.memtable({dim: list(levels)}))
+        d = grid.left_join(d, [*(grid[k] == d[k] for k in groups), grid[dim] == d[dim]]).select(
+            *[grid[k] for k in groups],
+            grid[dim],
+            sy=ibis.coalesce(d.sy, 0.0),
+            syy=ibis.coalesce(d.syy, 0.0),
+            sxy=ibis.coalesce(d.sxy, 0.0),
+            users=ibis.coalesce(d.users, 0),
+        )
+    t = d.join(g, groups) if groups else d.cross_join(g)
+    r = ibis.ifelse(t.sx > 0, t.sy / t.sx, ibis.null())
+    xbar = t.sx / t.n
+    var = ibis.ifelse(
+        (t.n > 1) & (t.sx > 0),
+        (t.syy - 2 * r * t.sxy + r * r * t.sxx) / (t.n * (t.n - 1) * xbar * xbar),
+        ibis.null(),
+    )
+    half = 1.959963984540054 * var.clip(lower=0).sqrt()
+    out = t.mutate(
+        share=r.cast("float64"),
+        share_low=(r - half).clip(lower=0, upper=1).cast("float64"),
+        share_high=(r + half).clip(lower=0, upper=1).cast("float64"),
+        sample_events=t.n,
+    )
+    return out.select(
+        *groups,
+        dim,
+        **{amount: out.sy},
+        share=out.share,
+        share_low=out.share_low,
+        share_high=out.share_high,
+        sample_events=out.sample_events,
+        users=out.users,
+    )

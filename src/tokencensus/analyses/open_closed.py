@@ -13,7 +13,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
-from tokencensus.analyses.common import oss_only, weekly_shares
+from tokencensus.analyses.common import oss_only, weekly_shares, with_users
 from tokencensus.analyses.registry import StudyConfig, artifact, section
 from tokencensus.catalog import SIZE_CLASSES, SOURCE_TYPES
 from tokencensus.chartspec import Bar, Line, StackedArea, StackedBar
@@ -36,8 +36,9 @@ F1_MARKERS = (
 )
 
 
-def _source_type_volume(weekly_facts: ibis.Table) -> ibis.Table:
-    return weekly_shares(weekly_facts, "source_type", levels=SOURCE_TYPES)
+def _source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+    shares = weekly_shares(weekly_facts, "source_type", levels=SOURCE_TYPES)
+    return with_users(shares, user_weekly, ["week", "source_type"])
 
 
 @artifact(
@@ -62,8 +63,8 @@ def _source_type_volume(weekly_facts: ibis.Table) -> ibis.Table:
     order_by=("week", "source_type"),
     markers=F1_MARKERS,
 )
-def weekly_source_type_share(weekly_facts: ibis.Table) -> ibis.Table:
-    return _source_type_volume(weekly_facts)
+def weekly_source_type_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+    return _source_type_volume(weekly_facts, user_weekly)
 
 
 @artifact(
@@ -85,8 +86,8 @@ def weekly_source_type_share(weekly_facts: ibis.Table) -> ibis.Table:
     """,
     order_by=("week", "source_type"),
 )
-def weekly_source_type_volume(weekly_facts: ibis.Table) -> ibis.Table:
-    return _source_type_volume(weekly_facts)
+def weekly_source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+    return _source_type_volume(weekly_facts, user_weekly)
 
 
 @artifact(
@@ -100,9 +101,10 @@ def weekly_source_type_volume(weekly_facts: ibis.Table) -> ibis.Table:
     """,
     order_by=("-tokens", "author"),
 )
-def oss_author_tokens(weekly_facts: ibis.Table) -> ibis.Table:
+def oss_author_tokens(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     oss = oss_only(weekly_facts)
-    return oss.group_by("author").agg(tokens=_.tokens.sum())
+    totals = oss.group_by("author").agg(tokens=_.tokens.sum())
+    return with_users(totals, oss_only(user_weekly), ["author"])
 
 
 @artifact(
@@ -124,22 +126,26 @@ def oss_author_tokens(weekly_facts: ibis.Table) -> ibis.Table:
     """,
     order_by=("week", "model"),
 )
-def top_oss_model_share(weekly_facts: ibis.Table, config: StudyConfig) -> ibis.Table:
+def top_oss_model_share(
+    weekly_facts: ibis.Table, user_weekly: ibis.Table, config: StudyConfig
+) -> ibis.Table:
     oss = oss_only(weekly_facts)
     totals = oss.group_by("model").agg(total=_.tokens.sum())
-    top = totals.order_by([_.total.desc(), _.model]).limit(config.top_oss_models)
-    labeled = oss.left_join(top, oss.model == top.model)
-    labeled = labeled.mutate(
-        model=ibis.ifelse(labeled.total.notnull(), labeled.model, "Other OSS"),
-    )
-    shares = weekly_shares(labeled, "model", complete=True, excluded=())
+    top = totals.order_by([_.total.desc(), _.model]).limit(config.top_oss_models).select("model")
+
+    def label(t: ibis.Table) -> ibis.Table:
+        j = t.left_join(top.mutate(is_top=True), t.model == top.model).drop("model_right")
+        return j.mutate(model=ibis.ifelse(j.is_top.notnull(), j.model, "Other OSS"))
+
+    shares = weekly_shares(label(oss), "model", complete=True, excluded=())
     names = (
         oss.group_by("model")
         .agg(name=_.model_name.max())
         .union(ibis.memtable({"model": ["Other OSS"], "name": ["Other OSS"]}))
     )
     out = shares.left_join(names, shares.model == names.model).drop("model_right")
-    return out.select("week", "model", "name", "tokens", "share")
+    out = with_users(out, label(oss_only(user_weekly)), ["week", "model"])
+    return out.select("week", "model", "name", "tokens", "share", "users")
 
 
 @artifact(
@@ -162,10 +168,11 @@ def top_oss_model_share(weekly_facts: ibis.Table, config: StudyConfig) -> ibis.T
     """,
     order_by=("week", "size_class"),
 )
-def oss_size_class_share(weekly_facts: ibis.Table) -> ibis.Table:
-    return weekly_shares(
+def oss_size_class_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+    shares = weekly_shares(
         oss_only(weekly_facts), "size_class", levels=SIZE_CLASSES, excluded=("unknown",)
     )
+    return with_users(shares, oss_only(user_weekly), ["week", "size_class"])
 
 
 @artifact(
@@ -185,7 +192,7 @@ def oss_size_class_share(weekly_facts: ibis.Table) -> ibis.Table:
     """,
     order_by=("week", "size_class"),
 )
-def oss_models_by_size(weekly_facts: ibis.Table) -> ibis.Table:
+def oss_models_by_size(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     used = oss_only(weekly_facts).filter(_.tokens > 0)
     counts = used.group_by("week", "size_class").agg(models=_.model.nunique())
     weeks = weekly_facts.select("week").distinct()
@@ -195,4 +202,4 @@ def oss_models_by_size(weekly_facts: ibis.Table) -> ibis.Table:
         counts, [grid.week == counts.week, grid.size_class == counts.size_class]
     ).select(grid.week, grid.size_class, models=ibis.coalesce(counts.models, 0))
     extra = counts.filter(~counts.size_class.isin(list(SIZE_CLASSES)))
-    return filled.union(extra)
+    return with_users(filled.union(extra), oss_only(user_weekly), ["week", "size_class"])

@@ -9,7 +9,16 @@ sees an engine or a connection.
     def weekly_source_type_share(weekly_facts: ibis.Table) -> ibis.Table: ...
 
 ``post`` (optional) finishes a result in pandas after the engine ran it, for
-statistics that are not SQL (confidence intervals, regressions, rule detection).
+statistics that are not SQL (regressions, rule detection): ``post(df, config)``
+returns the final frame, or ``(frame, {name: extra_frame})`` for companion tables
+written as ``data/<ID>_<name>.csv``.
+
+Privacy: when a result has a ``users`` column (distinct users behind each row),
+the runner masks every measure of rows with fewer than ``config.min_users`` users
+and marks them ``suppressed``; ``keys`` are the columns that stay visible.
+Captions may use ``{facts}`` the runner fills: ``{events}``, ``{sample_events}``,
+``{first_week}``, ``{last_week}``, ``{weeks}``, ``{min_users}``, ``{recent_weeks}``,
+``{label_threshold}``.
 """
 
 from __future__ import annotations
@@ -37,7 +46,26 @@ class StudyConfig:
     #: How many OSS models F3 draws before grouping the rest as "Other OSS".
     top_oss_models: int = 15
     #: Privacy: no published cell may describe fewer distinct users (0 disables).
-    min_users: int = 0
+    min_users: int = 10
+    #: Classifier labels below this confidence are dropped (the paper: 0.5).
+    label_threshold: float = 0.5
+    #: "Recent weeks" for rankings such as F11: the last N weeks of the window.
+    recent_weeks: int = 4
+    #: Models whose monthly cohorts F25 draws (catalog slugs or aliases).
+    retention_models: tuple[str, ...] = (
+        "anthropic/claude-sonnet-4",
+        "google/gemini-2.5-pro",
+        "google/gemini-2.5-flash",
+        "openai/gpt-4o-mini",
+        "meta-llama/llama-4-maverick",
+        "google/gemini-2.0-flash-001",
+        "deepseek/deepseek-r1",
+        "deepseek/deepseek-chat-v3-0324",
+    )
+    #: A path -> tag -> category mapping CSV of your own (None: the shipped one).
+    label_mapping: str | None = None
+    #: Authors left out of F20's spend shares (the paper omits xAI: free launch period).
+    spend_share_excluded_authors: tuple[str, ...] = ("xAI",)
 
 
 @dataclass(frozen=True)
@@ -58,11 +86,15 @@ class Artifact:
     caption: str
     #: Columns that define the row order of the output (and uniqueness).
     order_by: tuple[str, ...]
-    post: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    post: Callable[[pd.DataFrame, StudyConfig], Any] | None = None
     #: Catalog slugs whose release dates the chart marks (F1).
     markers: tuple[str, ...] = ()
     kind: str = "figure"
     params: tuple[str, ...] = field(default=())
+    #: Columns that identify a row (kept visible when the privacy rule masks it).
+    keys: tuple[str, ...] = ()
+    #: The numbers come from the classified sample (captions and report say so).
+    sampled: bool = False
 
     @property
     def is_table(self) -> bool:
@@ -88,8 +120,10 @@ def artifact(
     chart: ChartSpec,
     caption: str,
     order_by: tuple[str, ...],
-    post: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    post: Callable[[pd.DataFrame, StudyConfig], Any] | None = None,
     markers: tuple[str, ...] = (),
+    keys: tuple[str, ...] | None = None,
+    sampled: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as the artifact ``id`` (F1..F29, T1..T3)."""
 
@@ -109,6 +143,8 @@ def artifact(
             markers=markers,
             kind="table" if id.startswith("T") else "figure",
             params=params,
+            keys=keys if keys is not None else tuple(c for c in order_by if not c.startswith("-")),
+            sampled=sampled,
         )
         return func
 
