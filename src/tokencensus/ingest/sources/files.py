@@ -1,0 +1,354 @@
+"""Reading raw log files record by record, so that one bad record never costs a good one.
+
+- JSON: JSONL (one object per line), a JSON array, or one object (an API
+  response: ``{"data": [...]}`` or ``{"data": {...}}`` is unwrapped).  A line
+  that is not JSON, not an object, or not UTF-8 is rejected alone.
+- CSV: Arrow's fast reader when the file is valid UTF-8; otherwise a
+  line-by-line reader that rejects only the records holding invalid bytes.
+- Parquet: Arrow, in row batches.
+
+Files may be gzip-compressed (``.gz``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+
+from tokencensus.errors import InputError
+from tokencensus.ingest.formats import POS, InputFile, RawBatch, read_raw
+from tokencensus.ingest.quarantine import FieldError, Rejection
+
+__all__ = ["BATCH", "csv_batches", "file_format", "json_records", "list_files", "parquet_batches"]
+
+BATCH = 100_000
+_SHOW = 2000
+_SUFFIXES = {
+    "json": (".jsonl", ".ndjson", ".json"),
+    "csv": (".csv", ".tsv"),
+    "parquet": (".parquet", ".pq"),
+}
+
+
+def file_format(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for fmt, suffixes in _SUFFIXES.items():
+        if name.endswith(suffixes):
+            return fmt
+    return None
+
+
+def list_files(spec: str, formats: tuple[str, ...], what: str) -> list[Path]:
+    """A file, a folder (searched recursively, sorted) or a glob -> files of the given formats."""
+    import glob
+
+    path = Path(spec)
+    wanted = ", ".join(s for f in formats for s in _SUFFIXES[f])
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and file_format(p) in formats)
+        if not files:
+            raise InputError(
+                f"Folder {spec} holds no {what} files (looked for {wanted}, optionally .gz)."
+            )
+        return files
+    if path.is_file():
+        if file_format(path) not in formats:
+            raise InputError(f"{spec}: not a {what} file (expected {wanted}, optionally .gz).")
+        return [path]
+    if any(ch in spec for ch in "*?["):
+        files = sorted(
+            Path(p) for p in glob.glob(spec, recursive=True) if file_format(Path(p)) in formats
+        )
+        if not files:
+            raise InputError(f"No {what} file matches {spec!r} (expected {wanted}).")
+        return files
+    raise InputError(f"Input {spec} does not exist.")
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _reject(path: Path, pos: int, unit: str, field: str, reason: str, record: Any) -> Rejection:
+    if isinstance(record, (bytes, bytearray)):
+        record = record.decode("utf-8", errors="replace")
+    if isinstance(record, str):
+        record = record.rstrip("\r\n")[:_SHOW]
+    return Rejection(str(path), pos, unit, (FieldError(field, reason),), record)
+
+
+def _has_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
+
+
+# ---------------------------------------------------------------------- JSON
+Records = tuple[list[tuple[int, dict[str, Any]]], list[Rejection], str]
+
+
+def json_records(path: Path, *, unwrap_data: bool = True, batch: int = BATCH) -> Iterator[Records]:
+    """Batches of ``([(position, object)], rejections, unit)`` from a JSON or JSONL file."""
+    with _open(path) as fh:
+        first = b""
+        for line in fh:
+            if line.strip():
+                first = line
+                break
+    if not first:
+        return
+    mode = "lines"
+    stripped = first.strip()
+    if stripped.startswith(b"["):
+        mode = "document"
+    elif stripped.startswith(b"{"):
+        try:
+            json.loads(stripped)
+        except (ValueError, UnicodeDecodeError):
+            mode = "document"  # a pretty-printed object, or a first line that is broken
+    if mode == "document":
+        parsed = _json_document(path)
+        if parsed is not None:
+            yield from _document_records(path, parsed, unwrap_data, batch)
+            return
+    yield from _json_lines(path, unwrap_data, batch)
+
+
+def _unwrap(obj: dict[str, Any], unwrap: bool) -> dict[str, Any]:
+    if unwrap and isinstance(obj.get("data"), dict) and len(obj) <= 2:
+        return obj["data"]
+    return obj
+
+
+def _json_lines(path: Path, unwrap: bool, batch: int) -> Iterator[Records]:
+    records: list[tuple[int, dict[str, Any]]] = []
+    rejections: list[Rejection] = []
+    with _open(path) as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                rejections.append(
+                    _reject(
+                        path, lineno, "line", "<record>", f"not valid UTF-8 (byte {exc.start})", raw
+                    )
+                )
+                continue
+            except (ValueError, RecursionError) as exc:
+                reason = f"malformed JSON: {getattr(exc, 'msg', str(exc))}"
+                if hasattr(exc, "colno"):
+                    reason += f" (column {exc.colno})"
+                rejections.append(_reject(path, lineno, "line", "<record>", reason, raw))
+                continue
+            if not isinstance(obj, dict):
+                rejections.append(
+                    _reject(
+                        path,
+                        lineno,
+                        "line",
+                        "<record>",
+                        f"not a JSON object (found {type(obj).__name__})",
+                        raw,
+                    )
+                )
+                continue
+            records.append((lineno, _unwrap(obj, unwrap)))
+            if len(records) >= batch:
+                yield records, rejections, "line"
+                records, rejections = [], []
+    if records or rejections:
+        yield records, rejections, "line"
+
+
+def _json_document(path: Path) -> Any:
+    """The whole file as one JSON value; None when it is not one (then it is read as JSONL)."""
+    with _open(path) as fh:
+        data = fh.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="surrogateescape")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _document_records(path: Path, doc: Any, unwrap: bool, batch: int) -> Iterator[Records]:
+    if isinstance(doc, dict):
+        if unwrap and isinstance(doc.get("data"), list):
+            items = doc["data"]
+        elif unwrap and isinstance(doc.get("data"), dict):
+            items = [doc["data"]]
+        else:
+            items = [doc]
+    elif isinstance(doc, list):
+        items = doc
+    else:
+        yield (
+            [],
+            [_reject(path, 1, "item", "<record>", "not a JSON object or array", str(doc))],
+            "item",
+        )
+        return
+    records: list[tuple[int, dict[str, Any]]] = []
+    rejections: list[Rejection] = []
+    for i, obj in enumerate(items, start=1):
+        if not isinstance(obj, dict):
+            rejections.append(
+                _reject(
+                    path,
+                    i,
+                    "item",
+                    "<record>",
+                    f"not a JSON object (found {type(obj).__name__})",
+                    _safe(obj),
+                )
+            )
+        elif _has_surrogates(obj):
+            rejections.append(_reject(path, i, "item", "<record>", "not valid UTF-8", _safe(obj)))
+        else:
+            records.append((i, _unwrap(obj, unwrap)))
+        if len(records) >= batch:
+            yield records, rejections, "item"
+            records, rejections = [], []
+    if records or rejections:
+        yield records, rejections, "item"
+
+
+def _safe(obj: Any) -> str:
+    text = json.dumps(obj, ensure_ascii=True, default=str) if not isinstance(obj, str) else obj
+    return text.encode("utf-8", errors="replace").decode("utf-8")[:_SHOW]
+
+
+# ----------------------------------------------------------------------- CSV
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with _open(path) as fh:
+            while chunk := fh.read(1 << 22):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def csv_batches(path: Path) -> Iterator[RawBatch]:
+    """Raw string batches of a CSV file (``_pos`` = line number; the header is line 1)."""
+    if path.name.lower().endswith((".tsv", ".tsv.gz")):
+        yield from _csv_python(path, delimiter="\t")
+    elif _is_utf8(path):
+        yield from read_raw(InputFile(path=path, format="csv"))
+    else:
+        yield from _csv_python(path, delimiter=",")
+
+
+def _csv_python(path: Path, delimiter: str) -> Iterator[RawBatch]:
+    """Line-tracking CSV reader that tolerates invalid bytes (those records are rejected)."""
+    with _open(path) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(f"{path}: empty file (no CSV header).") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: the first line is not a CSV header ({exc}).") from None
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        if _has_surrogates(header):
+            raise InputError(
+                f"{path}: the CSV header is not valid UTF-8. Re-encode the file as UTF-8."
+            )
+        columns: list[list[str | None]] = [[] for _ in header]
+        positions: list[int] = []
+        rejections: list[Rejection] = []
+        last_line = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                rejections.append(
+                    _reject(path, last_line + 1, "line", "<record>", f"malformed CSV: {exc}", "")
+                )
+                last_line = reader.line_num
+                continue
+            start = last_line + 1
+            last_line = reader.line_num
+            if not row:
+                continue
+            if len(row) != len(header):
+                rejections.append(
+                    _reject(
+                        path,
+                        start,
+                        "line",
+                        "<record>",
+                        f"expected {len(header)} fields, found {len(row)}",
+                        delimiter.join(row).encode("utf-8", errors="replace"),
+                    )
+                )
+                continue
+            if _has_surrogates(row):
+                bad = next(h for h, v in zip(header, row, strict=True) if _has_surrogates(v))
+                rejections.append(
+                    _reject(
+                        path,
+                        start,
+                        "line",
+                        bad,
+                        "not valid UTF-8",
+                        delimiter.join(row).encode("utf-8", errors="replace"),
+                    )
+                )
+                continue
+            for col, value in zip(columns, row, strict=True):
+                col.append(value if value != "" else None)
+            positions.append(start)
+            if len(positions) >= BATCH:
+                yield _string_batch(header, columns, positions, rejections)
+                columns = [[] for _ in header]
+                positions, rejections = [], []
+        if positions or rejections:
+            yield _string_batch(header, columns, positions, rejections)
+
+
+def _string_batch(
+    header: list[str],
+    columns: list[list[str | None]],
+    positions: list[int],
+    rejections: list[Rejection],
+) -> RawBatch:
+    data = {name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)}
+    data[POS] = pa.array(positions, pa.int64())
+    return RawBatch(pa.table(data), list(rejections), unit="line")
+
+
+# ------------------------------------------------------------------- Parquet
+def parquet_batches(path: Path) -> Iterator[RawBatch]:
+    yield from read_raw(InputFile(path=path, format="parquet"))
