@@ -195,7 +195,9 @@ def list_artifacts() -> None:
 
 #: Commands implemented next to the code they drive, as "module:function" (typer functions).
 #: Imported when the CLI starts; each module keeps its heavy imports inside the function.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "ingest": "tokencensus.ingest.command:ingest_command",
+}
 
 
 def _register_commands() -> None:
