@@ -79,7 +79,9 @@ def read_events(
     on_rows: Callable[[str, int], None] | None = None,
 ) -> ReadSummary:
     """Validate every input into ``staging_dir``; rejected records go to ``quarantine_path``."""
-    inputs = discover_inputs(list(specs))
+    from tokencensus.store import expand_store_specs  # a store folder reads as its event files
+
+    inputs = discover_inputs(expand_store_specs(list(specs)))
     staging_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
