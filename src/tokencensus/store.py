@@ -488,9 +488,10 @@ class Transaction:
         result = CommitResult()
         moves: list[tuple[str, str]] = []
         root = self.store.path
-        con = duckdb.connect()
+        from tokencensus.ingest.sources.base import connect
+
+        con = connect()
         try:
-            con.execute("SET TimeZone='UTC'")
             if threads:
                 con.execute(f"SET threads={int(threads)}")
             for table_name, spec in TABLES.items():

@@ -48,6 +48,7 @@ from tokencensus.ingest.sources.base import (
     SourceBatch,
     SourceInput,
     SourceOptions,
+    connect,
     country_code,
     finish_reason_map,
 )
@@ -209,8 +210,7 @@ def ingest(
     store = Store.create(store_path)
     with store.transaction(wait=options.wait) as tx:
         tx.check_salt(options.salt)
-        con = duckdb.connect()
-        con.execute("SET TimeZone='UTC'")
+        con = connect()
         seen: set[str] = set()
         try:
             with QuarantineWriter(tx.quarantine_path) as quarantine:
