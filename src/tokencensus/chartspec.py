@@ -35,6 +35,8 @@ class ChartSpec:
     tooltip: tuple[str, ...] = ()
     #: Draw vertical release markers (F1): the runner passes them as extra data.
     markers: bool = False
+    #: One small chart per value of this column (e.g. author, model).
+    facet: str | None = None
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,7 @@ def list_artifacts() -> None:
 #: Imported when the CLI starts; each module keeps its heavy imports inside the function.
 COMMANDS: dict[str, str] = {
     "ingest": "tokencensus.ingest.command:ingest_command",
+    "classify": "tokencensus.enrich.classify.command:classify_command",
 }
 
 

@@ -156,6 +156,9 @@ class Study:
             pa.table({"country": list(countries), "continent": list(countries.values())}),
         )
         self.tables["label_paths"] = load(self.backend, "label_paths", self._label_paths())
+        self.tables["retention_targets"] = load(
+            self.backend, "retention_targets", self._retention_targets()
+        )
         self.facts = self._facts()
 
     def _label_paths(self) -> pa.Table:
@@ -175,6 +178,20 @@ class Study:
                 "category": pa.array([c for _, c in resolved], pa.string()),
             }
         )
+
+    def _retention_targets(self) -> pa.Table:
+        """The models F25 follows: requested id, display name, and the catalog family."""
+        rows: dict[str, list[str]] = {"model": [], "name": [], "family": []}
+        for requested in self.config.retention_models:
+            slug = self.catalog.resolve(requested)
+            if slug is None:
+                continue
+            info = self.catalog.get(slug)
+            variant_of = info["variant_of"]
+            rows["model"].append(slug)
+            rows["name"].append(str(info["name"]))
+            rows["family"].append(variant_of if isinstance(variant_of, str) else slug)
+        return pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()})
 
     def _facts(self) -> dict[str, Any]:
         """Run facts that captions quote ({events}, {sample_events}, ...)."""
@@ -261,6 +278,10 @@ class Study:
             df, extras = out if isinstance(out, tuple) else (out, {})
         if artifact.markers:
             extras["markers"] = self._markers(artifact, df)
+        if "suppressed" in df.columns:
+            suppressed = int(df["suppressed"].fillna(False).astype(bool).sum())
+        elif artifact.post is not None:
+            suppressed = 0  # a derived table (T3) lists no masked rows
         return ArtifactResult(
             artifact=artifact,
             data=df.reset_index(drop=True),

@@ -33,7 +33,16 @@ import pandas as pd
 
 from tokencensus.chartspec import ChartSpec
 
-__all__ = ["ARTIFACTS", "SECTIONS", "Artifact", "Section", "StudyConfig", "artifact", "section"]
+__all__ = [
+    "ARTIFACTS",
+    "PAPER_ORDER",
+    "SECTIONS",
+    "Artifact",
+    "Section",
+    "StudyConfig",
+    "artifact",
+    "section",
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,12 @@ class StudyConfig:
         "deepseek/deepseek-r1",
         "deepseek/deepseek-chat-v3-0324",
     )
+    #: F25 rules: foundational margin (retention points over the later cohorts' median),
+    #: the month offsets tried (largest first), the boomerang rise, the minimum cohort size.
+    foundational_margin: float = 0.10
+    foundational_offsets: tuple[int, ...] = (5, 4, 3)
+    boomerang_rise: float = 0.05
+    min_cohort_users: int = 50
     #: A path -> tag -> category mapping CSV of your own (None: the shipped one).
     label_mapping: str | None = None
     #: Authors left out of F20's spend shares (the paper omits xAI: free launch period).
@@ -102,6 +117,13 @@ class Artifact:
 
 
 ARTIFACTS: dict[str, Artifact] = {}
+#: The paper's order of figures and tables (the report's order within a section).
+PAPER_ORDER: tuple[str, ...] = (
+    "F1", "F2", "T1", "F3", "F4", "F5", "F6", "F7", "F8", "F9",
+    "F10", "F11", "F12", "F13", "F14", "F15", "F16", "F17", "F18",
+    "F19", "F20", "F21", "F22", "F23", "F29",
+    "F24", "T2", "F25", "F26", "F27", "F28", "T3",
+)  # fmt: skip
 SECTIONS: dict[str, Section] = {}
 
 

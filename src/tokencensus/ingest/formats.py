@@ -31,6 +31,8 @@ from tokencensus.ingest.quarantine import FieldError, Rejection
 __all__ = ["FORMATS", "InputFile", "RawBatch", "discover_inputs", "read_raw"]
 
 POS = "_pos"
+#: Index of the input file a row came from, when rows of several files travel together.
+FILE_COL = "_file"
 BATCH_ROWS = 256_000
 FORMATS: dict[str, tuple[str, ...]] = {
     "parquet": (".parquet", ".pq"),

@@ -15,17 +15,19 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.errors import InputError
-from tokencensus.ingest.formats import POS, InputFile, discover_inputs, read_raw
+from tokencensus.ingest.formats import FILE_COL, POS, InputFile, discover_inputs, read_raw
 from tokencensus.ingest.quarantine import QuarantineWriter
 from tokencensus.ingest.validate import missing_required_columns, validate_batch
 from tokencensus.schema import EVENT_SCHEMA, REQUIRED_FIELDS
 
 __all__ = ["FILE_COL", "STAGED_SCHEMA", "FileSummary", "ReadSummary", "read_events"]
 
-FILE_COL = "_file"
+#: Rows validated per query (small files are pooled up to this size).
+POOL_ROWS = 256_000
 STAGED_SCHEMA = pa.schema(
     [*EVENT_SCHEMA, pa.field(FILE_COL, pa.int32()), pa.field(POS, pa.int64())]
 )
@@ -72,6 +74,57 @@ def _check_columns(f: InputFile, columns: Sequence[str]) -> list[str]:
     return sorted(set(names) - set(EVENT_SCHEMA.names))
 
 
+class _Pool:
+    """Raw batches of one schema pooled across files, validated together in large chunks:
+    a validation query has a fixed cost, which many small files (a weekly store) would
+    pay once each."""
+
+    def __init__(
+        self,
+        names: list[str],
+        summaries: list[FileSummary],
+        quarantine: QuarantineWriter,
+        staging_dir: Path,
+        con: duckdb.DuckDBPyConnection,
+    ) -> None:
+        self.names, self.summaries, self.quarantine = names, summaries, quarantine
+        self.staging_dir, self.con = staging_dir, con
+        self.tables: list[pa.Table] = []
+        self.unit = "line"
+        self.rows = 0
+        self.parts = 0
+
+    def add(self, table: pa.Table, unit: str) -> None:
+        if self.tables and (table.schema != self.tables[0].schema or unit != self.unit):
+            self.flush()
+        self.tables.append(table)
+        self.unit = unit
+        self.rows += table.num_rows
+        if self.rows >= POOL_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.tables:
+            return
+        table = pa.concat_tables(self.tables)
+        self.tables, self.rows = [], 0
+        good, bad = validate_batch(table, self.names, self.unit, self.con)
+        for rejection in bad:
+            self.quarantine.write(rejection)
+        counts = pc.value_counts(good.column(FILE_COL)).to_pylist() if good.num_rows else []
+        for item in counts:
+            self.summaries[item["values"]].loaded += item["counts"]
+        for rejection in bad:
+            self.summaries[self.names.index(rejection.file)].quarantined += 1
+        if good.num_rows:
+            pq.write_table(
+                good.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA),
+                self.staging_dir / f"part-{self.parts:05d}.parquet",
+                compression="zstd",
+            )
+            self.parts += 1
+
+
 def read_events(
     specs: Sequence[str | Path],
     staging_dir: Path,
@@ -85,46 +138,33 @@ def read_events(
     staging_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
-    summaries: list[FileSummary] = []
+    summaries = [FileSummary(path=str(f.path), format=f.format) for f in inputs]
+    names = [str(f.path) for f in inputs]
     with QuarantineWriter(quarantine_path) as quarantine:
+        pool = _Pool(names, summaries, quarantine, staging_dir, con)
         for index, f in enumerate(inputs):
-            summary = FileSummary(path=str(f.path), format=f.format)
-            summaries.append(summary)
-            writer: pq.ParquetWriter | None = None
+            summary = summaries[index]
             checked = False
-            try:
-                for batch in read_raw(f):
-                    for rejection in batch.rejections:
-                        quarantine.write(rejection)
-                    summary.read += len(batch.rejections)
-                    summary.quarantined += len(batch.rejections)
-                    if batch.table.num_columns <= 1 and batch.table.num_rows == 0:
-                        continue
-                    if not checked:
-                        summary.ignored_columns = _check_columns(f, batch.table.column_names)
-                        checked = True
-                    good, bad = validate_batch(batch.table, str(f.path), batch.unit, con)
-                    for rejection in bad:
-                        quarantine.write(rejection)
-                    summary.read += batch.table.num_rows
-                    summary.quarantined += len(bad)
-                    summary.loaded += good.num_rows
-                    if good.num_rows:
-                        good = good.append_column(
-                            FILE_COL, pa.array([index] * good.num_rows, pa.int32())
-                        ).select(STAGED_SCHEMA.names)
-                        if writer is None:
-                            writer = pq.ParquetWriter(
-                                staging_dir / f"part-{index:05d}.parquet",
-                                STAGED_SCHEMA,
-                                compression="zstd",
-                            )
-                        writer.write_table(good)
-                    if on_rows is not None:
-                        on_rows(str(f.path), batch.table.num_rows + len(batch.rejections))
-            finally:
-                if writer is not None:
-                    writer.close()
+            for batch in read_raw(f):
+                for rejection in batch.rejections:
+                    quarantine.write(rejection)
+                summary.read += len(batch.rejections)
+                summary.quarantined += len(batch.rejections)
+                if batch.table.num_columns <= 1 and batch.table.num_rows == 0:
+                    continue
+                if not checked:
+                    summary.ignored_columns = _check_columns(f, batch.table.column_names)
+                    checked = True
+                summary.read += batch.table.num_rows
+                pool.add(
+                    batch.table.append_column(
+                        FILE_COL, pa.array([index] * batch.table.num_rows, pa.int32())
+                    ),
+                    batch.unit,
+                )
+                if on_rows is not None:
+                    on_rows(str(f.path), batch.table.num_rows + len(batch.rejections))
+        pool.flush()
     con.close()
     return ReadSummary(
         files=summaries,

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.enrich.reference import country_continents, language_names
-from tokencensus.ingest.formats import POS
+from tokencensus.ingest.formats import FILE_COL, POS
 from tokencensus.ingest.quarantine import FieldError, Rejection
 from tokencensus.schema import (
     CATEGORY_LABEL_TYPE,
@@ -346,29 +346,41 @@ def _categories_columns(table: pa.Table) -> pa.Table:
 
 # ---------------------------------------------------------------------- public
 def validate_batch(
-    table: pa.Table, file: str, unit: str, con: duckdb.DuckDBPyConnection
+    table: pa.Table, file: str | Sequence[str], unit: str, con: duckdb.DuckDBPyConnection
 ) -> tuple[pa.Table, list[Rejection]]:
-    """Canonical rows (plus ``_pos``) for the good records; a Rejection per bad one."""
-    prepared = _categories_columns(table)
+    """Canonical rows (plus ``_pos``) for the good records; a Rejection per bad one.
+
+    Rows of several files may travel together: then ``table`` has a ``_file`` column
+    indexing ``file`` (a sequence of names), and the good rows keep that column.
+    """
+    file_idx = table.column(FILE_COL) if FILE_COL in table.column_names else None
+    raw = table.drop([FILE_COL]) if file_idx is not None else table
+    prepared = _categories_columns(raw)
     query = _build_query(prepared.schema)
     sql = query.sql("_raw")
     con.register("_raw", prepared)
     try:
+        # a projection over one Arrow scan keeps the input's row order
         result = con.sql(sql).to_arrow_table()
     finally:
         con.unregister("_raw")
     err_names = list(dict.fromkeys(f"err_{f}" for f, _ in query.errors))
     bad_mask = _any_valid(result, err_names)
-    good = result.filter(pc.invert(bad_mask)).select([*EVENT_SCHEMA.names, POS])
+    good_mask = pc.invert(bad_mask)
+    good = result.filter(good_mask).select([*EVENT_SCHEMA.names, POS])
     good = good.cast(pa.schema([*EVENT_SCHEMA, pa.field(POS, pa.int64())]))
+    if file_idx is not None:
+        good = good.append_column(FILE_COL, file_idx.filter(good_mask))
     rejections: list[Rejection] = []
     bad_idx = pc.indices_nonzero(bad_mask).to_pylist()
     if bad_idx:
         bad = result.take(bad_idx).select([POS, *err_names]).to_pylist()
-        originals = table.take(bad_idx).drop([POS]).to_pylist()
-        for row, original in zip(bad, originals, strict=True):
+        originals = raw.take(bad_idx).drop([POS]).to_pylist()
+        owners = file_idx.take(bad_idx).to_pylist() if file_idx is not None else None
+        for i, (row, original) in enumerate(zip(bad, originals, strict=True)):
             errs = tuple(FieldError(n[4:], row[n]) for n in err_names if row[n] is not None)
-            rejections.append(Rejection(file, row[POS], unit, errs, original))
+            name = file if isinstance(file, str) else file[owners[i] if owners else 0]
+            rejections.append(Rejection(name, row[POS], unit, errs, original))
     return good, rejections
 
 

@@ -18,26 +18,38 @@ from tokencensus.chartspec import (
 )
 from tokencensus.report.palette import colors_for
 
-__all__ = ["WIDTH", "vega_lite"]
+__all__ = ["HEIGHT", "WIDTH", "vega_lite"]
 
 WIDTH = 760
 HEIGHT = 320
+_FACET_WIDTH = 340
+_FACET_HEIGHT = 200
 _FORMATS = {"percent": ".1%", "si": ".3~s", "number": ",.4~g"}
 _AXIS_FORMATS = {"percent": "%", "si": "~s", "number": "~g"}
+_TEMPORAL = ("week", "month", "date", "release_date", "cohort_month")
 
 
 def _prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """JSON-ready records: dates as ISO strings, NaN as null."""
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
-        elif out[col].dtype == object and len(out) and hasattr(out[col].iloc[0], "isoformat"):
-            out[col] = out[col].map(lambda v: v.isoformat() if v is not None else None)
+        elif out[col].dtype == object and out[col].map(lambda v: hasattr(v, "isoformat")).any():
+            out[col] = out[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
     return out.astype(object).where(out.notna(), None)
 
 
-def _is_temporal(spec: ChartSpec, field: str) -> bool:
-    return field in ("week", "month", "date", "release_date")
+def _kind(df: pd.DataFrame, col: str) -> str:
+    if col in _TEMPORAL:
+        return "T"
+    if (
+        col in df.columns
+        and pd.api.types.is_numeric_dtype(df[col])
+        and not pd.api.types.is_bool_dtype(df[col])
+    ):
+        return "Q"
+    return "N"
 
 
 def _color_domain(spec: ChartSpec, df: pd.DataFrame) -> list[str]:
@@ -47,9 +59,9 @@ def _color_domain(spec: ChartSpec, df: pd.DataFrame) -> list[str]:
     if spec.color_order:
         ordered = [c for c in spec.color_order if c in present]
         return ordered + sorted(c for c in present if c not in ordered)
-    value = spec.y if spec.y in df.columns else spec.x
-    if value in df.columns and pd.api.types.is_numeric_dtype(df[value]):
-        totals = df.groupby(spec.color)[value].sum().sort_values(ascending=False)
+    value = spec.y if spec.y in df.columns and _kind(df, spec.y) == "Q" else spec.x
+    if value in df.columns and _kind(df, value) == "Q" and spec.color not in _TEMPORAL:
+        totals = drawn.groupby(spec.color)[value].sum().sort_values(ascending=False)
         order = [str(c) for c in totals.index]
         # grouped remainders go last
         return [c for c in order if not c.startswith("Other")] + [
@@ -58,14 +70,70 @@ def _color_domain(spec: ChartSpec, df: pd.DataFrame) -> list[str]:
     return sorted(present)
 
 
-def _field(spec: ChartSpec, name: str, title: str | None, fmt: str | None = None) -> dict[str, Any]:
-    kind = "temporal" if _is_temporal(spec, name) else "quantitative"
-    enc: dict[str, Any] = {"field": name, "type": kind}
-    if title:
-        enc["title"] = title
-    if fmt and kind == "quantitative":
-        enc["axis"] = {"format": fmt}
-    return enc
+def _tooltip(spec: ChartSpec, df: pd.DataFrame) -> list[alt.Tooltip]:
+    tips: list[alt.Tooltip] = []
+    seen: set[str] = set()
+    for col in (spec.facet, spec.x, spec.color, spec.y, *spec.tooltip):
+        if not col or col not in df.columns or col in seen:
+            continue
+        seen.add(col)
+        kind = _kind(df, col)
+        fmt = None
+        if kind == "T":
+            fmt = "%Y-%m-%d"
+        elif kind == "Q":
+            if col == spec.y or (isinstance(spec, Bar) and col == spec.x):
+                fmt = _FORMATS.get(spec.y_format)
+            elif col.startswith("share") or col == "retention":
+                fmt = _FORMATS["percent"]
+            else:
+                fmt = _FORMATS["number"]
+        tips.append(
+            alt.Tooltip(f"{col}:{kind}", format=fmt) if fmt else alt.Tooltip(f"{col}:{kind}")
+        )
+    return tips
+
+
+def _x(spec: ChartSpec, df: pd.DataFrame) -> alt.X:
+    kind = _kind(df, spec.x)
+    title = spec.x_title or spec.x.replace("_", " ")
+    if isinstance(spec, StackedBar):
+        return alt.X(
+            f"{spec.x}:O", title=title, axis=alt.Axis(labelAngle=-45, labelOverlap="greedy")
+        )
+    if kind == "T":
+        return alt.X(
+            f"{spec.x}:T",
+            title=title,
+            scale=alt.Scale(type="utc"),
+            axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30, labelOverlap="greedy"),
+        )
+    if isinstance(spec, Scatter):
+        return alt.X(
+            f"{spec.x}:Q",
+            title=title,
+            scale=alt.Scale(type="log") if spec.log_x else alt.Scale(zero=False),
+        )
+    return alt.X(f"{spec.x}:{kind}", title=title)
+
+
+def _y(spec: ChartSpec, df: pd.DataFrame) -> alt.Y:
+    title = spec.y_title or spec.y.replace("_", " ")
+    axis = alt.Axis(format=_AXIS_FORMATS.get(spec.y_format))
+    if isinstance(spec, Scatter):
+        return alt.Y(
+            f"{spec.y}:Q",
+            title=title,
+            axis=axis,
+            scale=alt.Scale(type="log") if spec.log_y else alt.Scale(zero=False),
+        )
+    if isinstance(spec, StackedArea) and spec.y_format == "percent":
+        return alt.Y(
+            f"{spec.y}:Q", title=title, stack="zero", axis=axis, scale=alt.Scale(domain=[0, 1])
+        )
+    if isinstance(spec, Line):
+        return alt.Y(f"{spec.y}:Q", title=title, axis=axis, stack=None)
+    return alt.Y(f"{spec.y}:Q", title=title, axis=axis)
 
 
 def vega_lite(
@@ -78,117 +146,71 @@ def vega_lite(
     height: int = HEIGHT,
 ) -> dict[str, Any] | None:
     """A Vega-Lite spec (dict) for ``df`` drawn as ``spec``; None for table-only artifacts."""
-    if isinstance(spec, TableOnly) or df.empty:
+    if isinstance(spec, TableOnly) or df.empty or spec.y not in df.columns:
         return None
-    data = _prepare(df)
-    tooltip: list[alt.Tooltip] = []
-    for col in (spec.x, spec.color, spec.y, *spec.tooltip):
-        if col and col in data.columns and col not in [t.shorthand for t in tooltip]:
-            fmt = None
-            if col == spec.y or col == spec.x:
-                fmt = (
-                    _FORMATS.get(spec.y_format) if col == spec.y or isinstance(spec, Bar) else None
-                )
-            elif col == "share":
-                fmt = _FORMATS["percent"]
-            elif pd.api.types.is_numeric_dtype(df[col]):
-                fmt = _FORMATS["si"]
-            kind = (
-                "T"
-                if _is_temporal(spec, col)
-                else ("Q" if pd.api.types.is_numeric_dtype(df[col]) else "N")
-            )
-            tooltip.append(
-                alt.Tooltip(f"{col}:{kind}", format=fmt) if fmt else alt.Tooltip(f"{col}:{kind}")
-            )
-
+    drawable = df[df[spec.y].notna()] if spec.y in df.columns else df
+    if drawable.empty:
+        return None
+    data = _prepare(drawable)
     base = alt.Chart(alt.Data(values=data.to_dict(orient="records")))
-    enc: dict[str, Any] = {"tooltip": tooltip}
-    params = []
+    enc: dict[str, Any] = {"tooltip": _tooltip(spec, drawable)}
+    params: list[Any] = []
     if spec.color:
-        domain = _color_domain(spec, df)
+        domain = _color_domain(spec, drawable)
         legend_sel = alt.selection_point(fields=[spec.color], bind="legend", name="legend")
         params.append(legend_sel)
+        ckind = "O" if spec.color in _TEMPORAL else "N"
         enc["color"] = alt.Color(
-            f"{spec.color}:N",
+            f"{spec.color}:{ckind}",
             scale=alt.Scale(domain=domain, range=colors_for(domain)),
             sort=domain,
-            legend=alt.Legend(title=spec.color.replace("_", " ")),
+            legend=alt.Legend(title=spec.color.replace("_", " "), symbolLimit=40),
         )
         enc["opacity"] = alt.condition(legend_sel, alt.value(0.9), alt.value(0.12))
-        enc["order"] = alt.Order("color_rank:Q")
-        base = base.transform_calculate(
-            color_rank=f"indexof({domain!r}, datum['{spec.color}'])".replace("'", '"')
-        )
-    y_axis = _AXIS_FORMATS.get(spec.y_format)
+        if isinstance(spec, (StackedArea, StackedBar)):
+            enc["order"] = alt.Order("color_rank:Q")
+            base = base.transform_calculate(
+                color_rank=f"indexof({domain!r}, datum['{spec.color}'])".replace("'", '"')
+            )
 
-    if isinstance(spec, (StackedArea, StackedBar, Line)):
-        x = alt.X(
-            f"{spec.x}:T",
-            title=spec.x_title or spec.x,
-            scale=alt.Scale(type="utc"),
-            axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30, labelOverlap="greedy"),
-        )
-        y_enc = alt.Y(f"{spec.y}:Q", title=spec.y_title or spec.y, axis=alt.Axis(format=y_axis))
-        if isinstance(spec, StackedArea):
-            chart = base.mark_area(interpolate="monotone").transform_filter(
-                f"datum['{spec.y}'] != null"
-            )
-            if spec.y_format == "percent":
-                y_enc = alt.Y(
-                    f"{spec.y}:Q",
-                    title=spec.y_title or spec.y,
-                    stack="zero",
-                    axis=alt.Axis(format="%"),
-                    scale=alt.Scale(domain=[0, 1]),
-                )
-        elif isinstance(spec, StackedBar):
-            # one band per ISO week (ordinal), so bars keep their width at any zoom
-            chart = base.mark_bar()
-            x = alt.X(
-                f"{spec.x}:O",
-                title=spec.x_title or spec.x,
-                axis=alt.Axis(labelAngle=-45, labelOverlap="greedy"),
-            )
-        else:
-            chart = base.mark_line(point=alt.OverlayMarkDef(size=18))
-            enc.pop("order", None)
-        if not isinstance(spec, StackedBar):
-            zoom = alt.selection_interval(bind="scales", encodings=["x"], name="zoom")
-            params.append(zoom)
-        chart = chart.encode(x=x, y=y_enc, **enc)
+    if isinstance(spec, StackedArea):
+        chart = base.mark_area(interpolate="monotone")
+    elif isinstance(spec, StackedBar):
+        chart = base.mark_bar()
+    elif isinstance(spec, Line):
+        chart = base.mark_line(point=alt.OverlayMarkDef(size=18))
     elif isinstance(spec, Bar):
-        domain = [str(v) for v in df[spec.y]]
+        domain = [str(v) for v in drawable[spec.y]]
         chart = base.mark_bar().encode(
-            x=alt.X(f"{spec.x}:Q", title=spec.x_title or spec.x, axis=alt.Axis(format=y_axis)),
+            x=alt.X(
+                f"{spec.x}:Q",
+                title=spec.x_title or spec.x,
+                axis=alt.Axis(format=_AXIS_FORMATS.get(spec.y_format)),
+            ),
             y=alt.Y(f"{spec.y}:N", sort="-x", title=spec.y_title or spec.y),
             color=alt.Color(
                 f"{spec.y}:N", scale=alt.Scale(domain=domain, range=colors_for(domain)), legend=None
             ),
-            **{k: v for k, v in enc.items() if k not in ("order", "color", "opacity")},
+            tooltip=enc["tooltip"],
         )
         height = max(120, 22 * len(domain))
+        params = []
     elif isinstance(spec, Scatter):
-        x = alt.X(
-            f"{spec.x}:Q",
-            title=spec.x_title or spec.x,
-            scale=alt.Scale(type="log") if spec.log_x else alt.Scale(zero=False),
-        )
-        y = alt.Y(
-            f"{spec.y}:Q",
-            title=spec.y_title or spec.y,
-            scale=alt.Scale(type="log") if spec.log_y else alt.Scale(zero=False),
-        )
-        enc.pop("order", None)
-        chart = base.mark_circle(size=70).encode(x=x, y=y, **enc)
-        if spec.label:
-            chart = chart + base.mark_text(align="left", dx=6, fontSize=10).encode(
-                x=x, y=y, text=f"{spec.label}:N"
-            )
+        chart = base.mark_circle(size=80)
     else:  # pragma: no cover - every spec class is handled above
         raise TypeError(f"no renderer for {type(spec).__name__}")
 
-    if params and isinstance(chart, alt.Chart):
+    if not isinstance(spec, Bar):
+        chart = chart.encode(x=_x(spec, drawable), y=_y(spec, drawable), **enc)
+        if isinstance(spec, Scatter) and spec.label and spec.label in drawable.columns:
+            labels = base.mark_text(align="left", dx=7, fontSize=10).encode(
+                x=_x(spec, drawable), y=_y(spec, drawable), text=f"{spec.label}:N"
+            )
+            chart = alt.layer(chart.add_params(*params), labels)
+            params = []
+    if _kind(drawable, spec.x) == "T" and not spec.facet and not isinstance(spec, StackedBar):
+        params.append(alt.selection_interval(bind="scales", encodings=["x"], name="zoom"))
+    if params:
         chart = chart.add_params(*params)
     if markers is not None and not markers.empty and spec.markers:
         m = _prepare(markers)
@@ -197,9 +219,15 @@ def vega_lite(
         rules = marks.mark_rule(strokeDash=[4, 3], color="#555").encode(
             x=mx, tooltip=["label:N", alt.Tooltip("release_date:T", format="%Y-%m-%d")]
         )
-        labels = marks.mark_text(
+        texts = marks.mark_text(
             angle=270, align="right", baseline="bottom", dx=-4, fontSize=9, color="#333"
         ).encode(x=mx, y=alt.value(4), text="label:N")
-        chart = alt.layer(chart, rules, labels)
+        chart = alt.layer(chart, rules, texts)
+    if spec.facet and spec.facet in drawable.columns:
+        chart = chart.properties(width=_FACET_WIDTH, height=_FACET_HEIGHT).facet(
+            facet=alt.Facet(f"{spec.facet}:N", title=None), columns=2
+        )
+        chart = chart.resolve_scale(x="independent")
+        return chart.properties(title=title).to_dict(validate=False)
     chart = chart.properties(width=width, height=height, title=title)
     return chart.to_dict(validate=False)

@@ -1,0 +1,170 @@
+"""Retention: monthly cohorts of each model's first-time users, and the Glass Slipper effect.
+
+A model's cohort for a month is the users whose first request to that model (any
+of its dated or variant ids) falls in that calendar month (UTC). Retention at
+month k is the share of the cohort active on the model in month k: a user who
+comes back after a gap counts again, so curves can rise. Cohorts follow users
+over every month in the data, not only the study window.
+
+Two patterns are detected with stated rules and listed beside the chart:
+
+- **Foundational cohort** ("Glass Slipper"): a cohort whose retention at month k
+  beats the median retention at month k of all later cohorts of the same model by
+  at least the margin (default 10 points), where k is the largest of 5, 4, 3 at
+  which at least two later cohorts are observed.
+- **Boomerang**: a cohort whose retention climbs at least the rise (default 5
+  points) above its lowest value since month 1, i.e. users who left come back.
+
+Only cohorts of at least the minimum size (default 50 users) are assessed.
+"""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis import _
+
+from tokencensus.analyses.registry import StudyConfig, artifact, section
+from tokencensus.chartspec import Line
+
+SECTION = section("retention", "7", "Retention: foundational cohorts", __doc__ or "")
+
+
+def _month_index(d: ibis.Value) -> ibis.Value:
+    return d.year() * 12 + d.month()
+
+
+@artifact(
+    "F25",
+    title="Monthly cohort retention per model",
+    section=SECTION,
+    chart=Line(
+        x="month_offset",
+        y="retention",
+        color="cohort_month",
+        facet="name",
+        y_format="percent",
+        x_title="months since the cohort's first request",
+        y_title="share of cohort active",
+        tooltip=("cohort_users", "active_users"),
+    ),
+    caption="""
+        For each model, users are grouped by the month of their first request to it; each
+        line is a cohort's share of users active on the model k months later (returning
+        after a gap counts). Cohorts smaller than {min_users} users are suppressed.
+    """,
+    order_by=("model", "cohort_month", "month_offset"),
+    keys=("model", "name", "cohort_month", "month_offset"),
+    post=lambda df, config: detect_cohort_patterns(df, config),
+)
+def cohort_retention(user_model_month: ibis.Table, retention_targets: ibis.Table) -> ibis.Table:
+    t = user_model_month.join(
+        retention_targets, user_model_month.family == retention_targets.family
+    )
+    t = t.select("model", "name", "user_id", "month")
+    first = t.group_by("model", "user_id").agg(cohort_month=_.month.min())
+    act = t.join(first, ["model", "user_id"]).mutate(
+        month_offset=_month_index(_.month) - _month_index(_.cohort_month)
+    )
+    active = act.group_by("model", "cohort_month", "month_offset").agg(
+        active_users=_.user_id.nunique()
+    )
+    cohorts = first.group_by("model", "cohort_month").agg(cohort_users=_.user_id.nunique())
+    last = user_model_month.aggregate(last_month=_month_index(_.month.max()))
+    offsets = ibis.memtable({"month_offset": list(range(0, 241))})
+    grid = cohorts.cross_join(last).cross_join(offsets)
+    grid = grid.filter(grid.month_offset <= grid.last_month - _month_index(grid.cohort_month))
+    j = grid.left_join(
+        active,
+        [
+            grid.model == active.model,
+            grid.cohort_month == active.cohort_month,
+            grid.month_offset == active.month_offset,
+        ],
+    )
+    names = retention_targets.select("model", "name")
+    out = j.select(
+        grid.model,
+        grid.cohort_month,
+        grid.month_offset,
+        grid.cohort_users,
+        active_users=ibis.coalesce(active.active_users, 0),
+    )
+    out = out.mutate(
+        retention=(out.active_users / out.cohort_users).cast("float64"), users=out.cohort_users
+    )
+    out = out.join(names, "model")
+    return out.select(
+        "model", "name", "cohort_month", "month_offset", "cohort_users", "active_users",
+        "retention", "users",
+    )  # fmt: skip
+
+
+def detect_cohort_patterns(
+    df: pd.DataFrame, config: StudyConfig
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Foundational cohorts and boomerang rises, by the rules in this module's docstring."""
+    found: list[dict[str, object]] = []
+    boom: list[dict[str, object]] = []
+    data = df[df["retention"].notna() & (df["cohort_users"].fillna(0) >= config.min_cohort_users)]
+    for model, g in data.groupby("model", sort=True):
+        curves = {
+            c: grp.set_index("month_offset")["retention"].sort_index()
+            for c, grp in g.groupby("cohort_month", sort=True)
+        }
+        cohorts = sorted(curves)
+        for i, c in enumerate(cohorts):
+            later = cohorts[i + 1 :]
+            for k in config.foundational_offsets:
+                if k not in curves[c].index:
+                    continue
+                peers = [curves[x][k] for x in later if k in curves[x].index]
+                if len(peers) < 2:
+                    continue
+                median = float(np.median(peers))
+                margin = float(curves[c][k]) - median
+                if margin >= config.foundational_margin:
+                    found.append(
+                        {
+                            "model": model,
+                            "cohort_month": c,
+                            "month_offset": k,
+                            "retention": float(curves[c][k]),
+                            "later_cohorts": len(peers),
+                            "later_median": median,
+                            "margin": margin,
+                        }
+                    )
+                break  # judged at the largest observable offset only
+        for c in cohorts:
+            curve = curves[c]
+            offsets = [k for k in curve.index if k >= 1]
+            for b in offsets[1:]:
+                before = curve[[k for k in offsets if k < b]]
+                trough_at = int(before.idxmin())
+                rise = float(curve[b]) - float(before.min())
+                if rise >= config.boomerang_rise:
+                    boom.append(
+                        {
+                            "model": model,
+                            "cohort_month": c,
+                            "trough_offset": trough_at,
+                            "trough": float(before.min()),
+                            "rise_offset": int(b),
+                            "retention": float(curve[b]),
+                            "rise": rise,
+                        }
+                    )
+                    break
+    foundational = pd.DataFrame(
+        found,
+        columns=["model", "cohort_month", "month_offset", "retention", "later_cohorts",
+                 "later_median", "margin"],
+    )  # fmt: skip
+    boomerang = pd.DataFrame(
+        boom,
+        columns=["model", "cohort_month", "trough_offset", "trough", "rise_offset", "retention",
+                 "rise"],
+    )  # fmt: skip
+    return df, {"foundational": foundational, "boomerang": boomerang}
