@@ -42,3 +42,26 @@ def store_snapshot(store: Path) -> dict[str, bytes]:
         if path.is_file() and not rel.startswith(("_staging", "_txn", ".lock", ".commit.lock")):
             out[rel] = path.read_bytes()
     return out
+
+
+def generation(i: int, *, day: str = "2025-05-12", user: str = "u1", model: str = "openai/gpt-4o-mini") -> dict:
+    """A valid OpenRouter generation object with id ``gen-<i>``."""
+    return {
+        "id": f"gen-{i}",
+        "created_at": f"{day}T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z",
+        "model": model,
+        "external_user": user,
+        "tokens_prompt": 100 + i % 50,
+        "tokens_completion": 20 + i % 7,
+        "total_cost": 0.0001 * (1 + i % 5),
+        "finish_reason": "stop",
+        "provider_name": "OpenAI",
+    }
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec) + "\n")
+    return path
