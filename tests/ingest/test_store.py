@@ -322,10 +322,9 @@ HOLD = textwrap.dedent(
 def test_concurrent_ingests_are_refused_or_queued(tmp_path: Path) -> None:
     store = tmp_path / "store"
     Store.create(store)
-    holder = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", HOLD, str(store), "1.5"], stdout=subprocess.PIPE, text=True, cwd=ROOT
-    )
-    try:
+    ) as holder:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         src = write_jsonl(tmp_path / "a.jsonl", [generation(i) for i in range(5)])
         with pytest.raises(StoreLockedError, match=f"pid {holder.pid}"):
@@ -334,14 +333,12 @@ def test_concurrent_ingests_are_refused_or_queued(tmp_path: Path) -> None:
         t0 = time.monotonic()
         summary = ingest(str(src), "openrouter", store, options)  # waits for the holder
         assert summary.added == 5 and time.monotonic() - t0 > 0.3
-    finally:
-        holder.wait(timeout=30)
 
 
 def test_parallel_cli_ingests_never_interleave(tmp_path: Path) -> None:
     store = tmp_path / "store"
-    a = write_jsonl(tmp_path / "a.jsonl", [generation(i) for i in range(0, 3000)])
-    b = write_jsonl(tmp_path / "b.jsonl", [generation(i) for i in range(2000, 5000)])
+    a = write_jsonl(tmp_path / "a.jsonl", [generation(i) for i in range(0, 600)])
+    b = write_jsonl(tmp_path / "b.jsonl", [generation(i) for i in range(400, 1000)])
     env = {**os.environ, "TOKENCENSUS_SALT": SALT.decode()}
     procs = [
         subprocess.Popen(
@@ -370,8 +367,8 @@ def test_parallel_cli_ingests_never_interleave(tmp_path: Path) -> None:
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     added = sorted(json.loads(out)["added"] for out, _ in outs)
-    assert sum(added) == 5000 and added[0] in (2000, 3000)
+    assert sum(added) == 1000 and added[0] in (400, 600)
     parts = list((store / "events").rglob("*.parquet"))
     assert len({p.name for p in parts}) == 2  # one transaction each, no mixed part files
     ids = events(store).column("id")
-    assert pc.count_distinct(ids).as_py() == len(ids) == 5000
+    assert pc.count_distinct(ids).as_py() == len(ids) == 1000
