@@ -77,7 +77,8 @@ def _tooltip(spec: ChartSpec, df: pd.DataFrame) -> list[alt.Tooltip]:
         if not col or col not in df.columns or col in seen:
             continue
         seen.add(col)
-        kind = _kind(df, col)
+        # a field drawn as an ordinal colour must keep that type everywhere in the spec
+        kind = "O" if col == spec.color and col in _TEMPORAL else _kind(df, col)
         fmt = None
         if kind == "T":
             fmt = "%Y-%m-%d"
@@ -98,9 +99,7 @@ def _x(spec: ChartSpec, df: pd.DataFrame) -> alt.X:
     kind = _kind(df, spec.x)
     title = spec.x_title or spec.x.replace("_", " ")
     if isinstance(spec, StackedBar):
-        return alt.X(
-            f"{spec.x}:O", title=title, axis=alt.Axis(labelAngle=-45, labelOverlap="greedy")
-        )
+        return alt.X(f"{spec.x}:O", title=title, axis=alt.Axis(labelAngle=-45, labelOverlap=False))
     if kind == "T":
         return alt.X(
             f"{spec.x}:T",
@@ -114,6 +113,8 @@ def _x(spec: ChartSpec, df: pd.DataFrame) -> alt.X:
             title=title,
             scale=alt.Scale(type="log") if spec.log_x else alt.Scale(zero=False),
         )
+    if kind == "Q" and pd.api.types.is_integer_dtype(df[spec.x]):
+        return alt.X(f"{spec.x}:Q", title=title, axis=alt.Axis(tickMinStep=1, format="d"))
     return alt.X(f"{spec.x}:{kind}", title=title)
 
 
