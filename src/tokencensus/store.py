@@ -241,11 +241,25 @@ class Store:
         root = Path(path)
         if is_store(root):
             return cls.open(root)
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            raise StoreError(
-                f"{root} exists and is not a tokencensus store: choose an empty or new folder."
-            )
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root} exists and is not a folder: choose an empty or new folder.")
         root.mkdir(parents=True, exist_ok=True)
+        lock = _Lock(root / LOCK)  # two ingests may create the same store at once
+        lock.acquire(fcntl.LOCK_EX, wait=None)
+        try:
+            if is_store(root):
+                return cls.open(root)
+            ours = {LOCK, COMMIT_LOCK}
+            if any(p.name not in ours and not p.name.startswith(f".{META}.") for p in root.iterdir()):
+                raise StoreError(
+                    f"{root} exists and is not a tokencensus store: choose an empty or new folder."
+                )
+            return cls._initialize(root)
+        finally:
+            lock.release()
+
+    @classmethod
+    def _initialize(cls, root: Path) -> Store:
         meta = {
             "format": STORE_FORMAT,
             "version": STORE_VERSION,
