@@ -76,7 +76,10 @@ def events():
 @pytest.fixture(scope="module")
 def results(events, small_catalog, engine_name):
     return compute(
-        events, small_catalog, engine_name=engine_name, config=StudyConfig(top_oss_models=3, min_users=0)
+        events,
+        small_catalog,
+        engine_name=engine_name,
+        config=StudyConfig(top_oss_models=3, min_users=0),
     )
 
 
