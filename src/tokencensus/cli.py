@@ -97,7 +97,8 @@ def _summary(manifest: dict[str, Any], out: Path) -> None:
     unknown = manifest["unknown_models"]
     table.add_row("unknown models", f"{unknown['models']} ({unknown['events']:,} events)")
     table.add_row("artifacts", f"{len(manifest['artifacts'])}")
-    table.add_row("report", str(out / "index.html"))
+    report = out / "index.html"
+    table.add_row("report", str(report) if report.exists() else f"{out} (data only)")
     out_console = Console()
     out_console.print(table)
     if rows["quarantined"]:
