@@ -54,11 +54,40 @@ def read_prompt_file(path: Path) -> list[tuple[str, str]]:
 
 
 GEN_PER_PATH = 160
+MAX_TRAIN_CHARS = 1000  # the classifier only ever sees the first 1,000 characters
+_SLOT = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+_MAX_DEPTH = 6
 
 
-def read_gen_file(path: Path, seed: int = 0) -> list[tuple[str, str]]:
-    """(taxonomy path, text) pairs composed from one frames-and-slots file (training only)."""
+def _expand(template: str, slots: dict[str, list[str]], rng: random.Random, depth: int = 0) -> str:
+    """Fill ``{slot}`` references with a random value, recursively (values may hold slots)."""
+    if depth > _MAX_DEPTH:
+        return template
+    return _SLOT.sub(
+        lambda m: (
+            _expand(rng.choice(slots[m.group(1)]), slots, rng, depth + 1)
+            if m.group(1) in slots
+            else m.group(0)
+        ),
+        template,
+    )
+
+
+def read_gen_file(
+    path: Path, seed: int = 0, common: dict[str, list[str]] | None = None
+) -> list[tuple[str, str]]:
+    """(taxonomy path, text) pairs composed from one frames-and-slots file (training only).
+
+    A file is a list of ``@ /taxonomy/path`` blocks, each with ``% name`` sections of one
+    value a line: ``% frames`` (required) are the prompt templates, other sections are slot
+    pools referenced as ``{name}`` (values may reference slots too; ``~`` is the empty
+    string), and ``% =count`` optionally holds how many distinct prompts to compose
+    (default :data:`GEN_PER_PATH`).  A block headed ``@ *`` holds slot pools shared by every
+    block of the file (a block's own pool of the same name wins), on top of ``common`` (the
+    ``@ *`` pools of the folder's ``_common.txt``).  ``{{x}}`` stays literal.
+    """
     blocks: list[tuple[str, dict[str, list[str]]]] = []
+    shared: dict[str, list[str]] = dict(common or {})
     section = None
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
@@ -66,33 +95,55 @@ def read_gen_file(path: Path, seed: int = 0) -> list[tuple[str, str]]:
             continue
         if line.startswith("@ "):
             blocks.append((line[2:].strip(), {}))
+            section = None
         elif line.startswith("% "):
             section = line[2:].strip()
             blocks[-1][1][section] = []
         else:
-            blocks[-1][1][section].append(line.replace("\\n", "\n"))
+            if section is None:
+                raise ValueError(f"{path}: value {line[:40]!r} before a '% section' header")
+            # a value keeps its own leading/trailing spaces ("Hi! ", " Thanks!")
+            value = "" if line == "~" else raw.rstrip("\r\n").replace("\\n", "\n")
+            blocks[-1][1][section].append(value)
     rows = []
-    for tax_path, slots in blocks:
-        rng = random.Random(f"{seed}:{tax_path}")
-        frames = slots.pop("frames")
+    for tax_path, own in blocks:
+        if tax_path == "*":
+            if "frames" in own:
+                raise ValueError(f"{path}: the shared '@ *' block must not hold frames")
+            shared.update(own)
+    for b, (tax_path, own) in enumerate(blocks):
+        if tax_path == "*":
+            continue
+        slots = {**shared, **own}
+        count = int(slots.pop("=count", [GEN_PER_PATH])[0])
+        rng = random.Random(f"{seed}:{path.name}:{b}:{tax_path}")
+        frames = own["frames"]
         seen: set[str] = set()
-        for _ in range(GEN_PER_PATH * 4):
-            frame = rng.choice(frames)
-            text = _SLOT.sub(
-                lambda m, r=rng, s=slots: (
-                    r.choice(s[m.group(1)]) if m.group(1) in s else m.group(0)
-                ),
-                frame,
-            )
-            if text not in seen:
+        for _ in range(count * 4):
+            text = _expand(rng.choice(frames), slots, rng).strip()
+            text = re.sub(r"[ \t]{2,}", " ", text)
+            if text and text not in seen:
                 seen.add(text)
                 rows.append((tax_path, text))
-            if len(seen) >= GEN_PER_PATH:
+            if len(seen) >= count:
                 break
     return rows
 
 
-_SLOT = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+def read_common_file(path: Path) -> dict[str, list[str]]:
+    """The slot pools of a folder's ``_common.txt`` (one ``@ *`` block)."""
+    pools: dict[str, list[str]] = {}
+    section = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("@ "):
+            continue
+        if line.startswith("% "):
+            section = line[2:].strip()
+            pools[section] = []
+        elif section is not None:
+            pools[section].append("" if line == "~" else raw.rstrip("\r\n").replace("\\n", "\n"))
+    return pools
 
 
 def _row(source: str, n: int, tax_path: str, text: str, lang: str, mapping) -> dict:
@@ -119,9 +170,25 @@ def build() -> dict[str, list[dict]]:
             row = _row(f"en-{f.stem}", n, p, text, "en", mapping)
             split = "test" if zlib.crc32(text.encode()) % 10 < 3 else "train"
             out[split].append(row)
-    for f in sorted((HERE / "gen").glob("*.txt")):
-        for n, (p, text) in enumerate(read_gen_file(f)):
-            out["train"].append(_row(f"gen-{f.stem}", n, p, text, "en", mapping))
+    for f in sorted((HERE / "heldout").glob("*.txt")):
+        for n, (p, text) in enumerate(read_prompt_file(f)):
+            out["test"].append(_row(f"heldout-{f.stem}", n, p, text, f.stem, mapping))
+    gen_files = [(f, "en") for f in sorted((HERE / "gen").glob("*.txt"))]
+    gen_files += [
+        (f, d.name)
+        for d in sorted(p for p in (HERE / "gen").iterdir() if p.is_dir())
+        for f in sorted(d.glob("*.txt"))
+    ]
+    for f, lang in gen_files:
+        if f.name.startswith("_"):
+            continue
+        common_file = f.parent / "_common.txt"
+        common = {}
+        if common_file.is_file():
+            common = read_common_file(common_file)
+        stem = f.stem if lang == "en" and f.parent.name == "gen" else f"{lang}-{f.stem}"
+        for n, (p, text) in enumerate(read_gen_file(f, common=common)):
+            out["train"].append(_row(f"gen-{stem}", n, p, text[:MAX_TRAIN_CHARS], lang, mapping))
     for f in sorted((HERE / "ml").glob("*.txt")):
         for n, (p, text) in enumerate(read_prompt_file(f)):
             out["test_multilingual"].append(_row(f"ml-{f.stem}", n, p, text, f.stem, mapping))
