@@ -35,11 +35,23 @@ def _pg_bin() -> Path | None:
     return candidates[-1].parent if candidates else None
 
 
-def _install_postgres() -> None:
+def _root_prefix() -> list[str] | None:
+    """How to run apt-get: directly as root, through password-less sudo, or not at all."""
+    if os.geteuid() == 0:
+        return []
+    if (
+        shutil.which("sudo")
+        and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0
+    ):
+        return ["sudo", "-n"]
+    return None
+
+
+def _install_postgres(prefix: list[str]) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    cmd = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
+    cmd = [*prefix, "apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
     if subprocess.run(cmd, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=True)
+        subprocess.run([*prefix, "apt-get", "update"], env=env, capture_output=True, check=True)
         subprocess.run(cmd, env=env, capture_output=True, check=True)
 
 
@@ -58,9 +70,10 @@ def postgres_url() -> Iterator[str]:
     except ImportError:
         _unavailable("psycopg is not installed: pip install 'tokencensus[postgres]'")
     bin_dir = _pg_bin()
-    if bin_dir is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+    prefix = _root_prefix()
+    if bin_dir is None and prefix is not None and shutil.which("apt-get"):
         try:
-            _install_postgres()
+            _install_postgres(prefix)
         except (subprocess.CalledProcessError, OSError) as exc:
             _unavailable(f"installing the Debian postgresql package failed: {exc}")
         bin_dir = _pg_bin()

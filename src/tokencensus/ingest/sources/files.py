@@ -17,6 +17,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -131,6 +132,9 @@ def json_records(path: Path, *, unwrap_data: bool = True, batch: int = BATCH) ->
         if parsed is not None:
             yield from _document_records(path, parsed, unwrap_data, batch)
             return
+        if stripped.startswith(b"["):  # a damaged array: recover every element that parses
+            yield from _tolerant_array(path, unwrap_data, batch)
+            return
     yield from _json_lines(path, unwrap_data, batch)
 
 
@@ -182,18 +186,66 @@ def _json_lines(path: Path, unwrap: bool, batch: int) -> Iterator[Records]:
         yield records, rejections, "line"
 
 
-def _json_document(path: Path) -> Any:
-    """The whole file as one JSON value; None when it is not one (then it is read as JSONL)."""
+def _read_text(path: Path) -> str:
     with _open(path) as fh:
         data = fh.read()
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="surrogateescape")
+        return data.decode("utf-8", errors="surrogateescape")
+
+
+def _json_document(path: Path) -> Any:
+    """The whole file as one JSON value; None when it is not one (then it is read as JSONL)."""
     try:
-        return json.loads(text)
+        return json.loads(_read_text(path))
     except (ValueError, RecursionError):
         return None
+
+
+#: Where the next array element may start after a damaged one.
+_RESYNC = re.compile(r"(?:\n[ \t]*|,[ \t\r\n]*)(?=\{)")
+
+
+def _tolerant_array(path: Path, unwrap: bool, batch: int) -> Iterator[Records]:
+    """Elements of a damaged JSON array, one by one; a bad stretch up to the next object is rejected."""
+    text = _read_text(path)
+    decoder = json.JSONDecoder()
+    i, n, k = text.index("[") + 1, len(text), 0
+    records: list[tuple[int, dict[str, Any]]] = []
+    rejections: list[Rejection] = []
+    while True:
+        while i < n and text[i] in " \t\r\n,":
+            i += 1
+        if i >= n or text[i] == "]":
+            break
+        k += 1
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except (ValueError, RecursionError) as exc:
+            line = text.count("\n", 0, i) + 1
+            reason = f"malformed JSON near line {line}: {getattr(exc, 'msg', exc)}"
+            rejections.append(
+                _reject(path, k, "item", "<record>", reason, _safe(text[i : i + 300]))
+            )
+            match = _RESYNC.search(text, i + 1)
+            if match is None:
+                break
+            i = match.end()
+            continue
+        i = end
+        if not isinstance(obj, dict):
+            reason = f"not a JSON object (found {type(obj).__name__})"
+            rejections.append(_reject(path, k, "item", "<record>", reason, _safe(obj)))
+        elif _has_surrogates(obj):
+            rejections.append(_reject(path, k, "item", "<record>", "not valid UTF-8", _safe(obj)))
+        else:
+            records.append((k, _unwrap(obj, unwrap)))
+        if len(records) >= batch:
+            yield records, rejections, "item"
+            records, rejections = [], []
+    if records or rejections:
+        yield records, rejections, "item"
 
 
 def _document_records(path: Path, doc: Any, unwrap: bool, batch: int) -> Iterator[Records]:
@@ -256,86 +308,158 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
+def _arrow_parses_cleanly(path: Path) -> bool:
+    """Whether Arrow's reader finds every record well formed (no field-count problem)."""
+    import pyarrow.csv as pacsv
+
+    bad = []
+
+    def on_invalid(row: Any) -> str:
+        bad.append(row)
+        return "skip"
+
+    with _open(path) as fh:
+        header = fh.readline()
+    try:
+        names = next(csv.reader([header.decode("utf-8").lstrip("\ufeff")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return False
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
+    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True)
+    read = pacsv.ReadOptions(block_size=1 << 24, use_threads=False)
+    try:
+        with _open(path) as fh:
+            for _ in pacsv.open_csv(
+                fh, read_options=read, parse_options=parse, convert_options=convert
+            ):
+                if bad:
+                    return False
+    except (pa.ArrowInvalid, OSError):
+        return False
+    return not bad
+
+
+def _single_line_records(path: Path) -> bool:
+    """Every line closes the quotes it opens (no multi-line field, no truncated quote).
+
+    Only then can a fast reader not let one broken line swallow the lines after it.
+    """
+    with _open(path) as fh:
+        return not any(line.count(b'"') & 1 for line in fh)
+
+
 def csv_batches(path: Path) -> Iterator[RawBatch]:
-    """Raw string batches of a CSV file (``_pos`` = line number; the header is line 1)."""
+    """Raw string batches of a CSV file (``_pos`` = line number; the header is line 1).
+
+    Arrow reads a clean UTF-8 file whose records are one line each; a file with invalid
+    bytes, a malformed record (a truncated line, an unbalanced quote) or multi-line quoted
+    fields is read record by record instead, so that a bad record is rejected alone and
+    never swallows the lines after it.
+    """
     if path.name.lower().endswith((".tsv", ".tsv.gz")):
         yield from _csv_python(path, delimiter="\t")
-    elif _is_utf8(path):
+    elif _is_utf8(path) and _single_line_records(path) and _arrow_parses_cleanly(path):
         yield from read_raw(InputFile(path=path, format="csv"))
     else:
         yield from _csv_python(path, delimiter=",")
 
 
+#: A record with an open quote may span at most this many lines (a quoted multi-line field).
+MAX_RECORD_LINES = 200
+
+
+class _Lines:
+    """Numbered physical lines of a file with a bounded look-ahead (never the whole file)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._it = enumerate(fh, start=1)
+        self._buf: list[tuple[int, bytes]] = []
+
+    def peek(self, n: int) -> list[tuple[int, bytes]]:
+        while len(self._buf) < n:
+            try:
+                self._buf.append(next(self._it))
+            except StopIteration:
+                break
+        return self._buf[:n]
+
+    def drop(self, n: int) -> None:
+        del self._buf[:n]
+
+
 def _csv_python(path: Path, delimiter: str) -> Iterator[RawBatch]:
-    """Line-tracking CSV reader that tolerates invalid bytes (those records are rejected)."""
+    """Record by record: a record is complete when its quotes balance (at most MAX_RECORD_LINES
+    lines); a record that does not parse is rejected alone and reading resumes on its next line."""
     with _open(path) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
-        reader = csv.reader(text, delimiter=delimiter)
+        lines = _Lines(fh)
+        first = lines.peek(1)
+        if not first:
+            raise InputError(f"{path}: empty file (no CSV header).")
+        lines.drop(1)
         try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError(f"{path}: empty file (no CSV header).") from None
-        except csv.Error as exc:
-            raise InputError(f"{path}: the first line is not a CSV header ({exc}).") from None
-        if header and header[0].startswith("\ufeff"):
-            header[0] = header[0][1:]
-        if _has_surrogates(header):
+            header_text = first[0][1].decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
+            header = next(csv.reader([header_text], delimiter=delimiter))
+        except UnicodeDecodeError:
             raise InputError(
                 f"{path}: the CSV header is not valid UTF-8. Re-encode the file as UTF-8."
-            )
+            ) from None
+        except (StopIteration, csv.Error) as exc:
+            raise InputError(f"{path}: the first line is not a CSV header ({exc}).") from None
+        width = len(header)
         columns: list[list[str | None]] = [[] for _ in header]
         positions: list[int] = []
         rejections: list[Rejection] = []
-        last_line = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                rejections.append(
-                    _reject(path, last_line + 1, "line", "<record>", f"malformed CSV: {exc}", "")
-                )
-                last_line = reader.line_num
+        while ahead := lines.peek(MAX_RECORD_LINES):
+            start, raw = ahead[0]
+            if not raw.strip():
+                lines.drop(1)
                 continue
-            start = last_line + 1
-            last_line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                rejections.append(
-                    _reject(
-                        path,
-                        start,
-                        "line",
-                        "<record>",
-                        f"expected {len(header)} fields, found {len(row)}",
-                        delimiter.join(row).encode("utf-8", errors="replace"),
-                    )
-                )
-                continue
-            if _has_surrogates(row):
-                bad = next(h for h, v in zip(header, row, strict=True) if _has_surrogates(v))
-                rejections.append(
-                    _reject(
-                        path,
-                        start,
-                        "line",
-                        bad,
-                        "not valid UTF-8",
-                        delimiter.join(row).encode("utf-8", errors="replace"),
-                    )
-                )
-                continue
-            for col, value in zip(columns, row, strict=True):
-                col.append(value if value != "" else None)
-            positions.append(start)
+            row, used, problem = _parse_record(ahead, delimiter, width)
+            if problem is not None:
+                field, reason = problem
+                rejections.append(_reject(path, start, "line", field, reason, raw))
+                lines.drop(1)  # only this line is lost: the next one is read again on its own
+            else:
+                assert row is not None
+                for col, value in zip(columns, row, strict=True):
+                    col.append(value if value != "" else None)
+                positions.append(start)
+                lines.drop(used)
             if len(positions) >= BATCH:
                 yield _string_batch(header, columns, positions, rejections)
                 columns = [[] for _ in header]
                 positions, rejections = [], []
         if positions or rejections:
             yield _string_batch(header, columns, positions, rejections)
+
+
+def _parse_record(
+    ahead: list[tuple[int, bytes]], delimiter: str, width: int
+) -> tuple[list[str] | None, int, tuple[str, str] | None]:
+    """(fields, lines used, None), or (None, 1, (field, reason)) for the record at ahead[0]."""
+    parts: list[bytes] = []
+    quotes = 0
+    for _, raw in ahead:
+        parts.append(raw)
+        quotes += raw.count(b'"')
+        if quotes % 2 == 0:
+            break
+    blob = b"".join(parts)
+    if quotes % 2:
+        return None, 1, ("<record>", "malformed CSV: a quoted field is never closed")
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, 1, ("<record>", f"not valid UTF-8 (byte {exc.start})")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return None, 1, ("<record>", f"malformed CSV: {exc}")
+    if len(rows) != 1:
+        return None, 1, ("<record>", "malformed CSV: the quoted field spans records")
+    if len(rows[0]) != width:
+        return None, 1, ("<record>", f"expected {width} fields, found {len(rows[0])}")
+    return rows[0], len(parts), None
 
 
 def _string_batch(
