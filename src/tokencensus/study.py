@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -32,28 +32,10 @@ from tokencensus.enrich.reference import country_continents
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.formats import POS
 from tokencensus.ingest.reader import FILE_COL, ReadSummary, read_events
+from tokencensus.progress import Reporter, SilentReporter
 from tokencensus.rollup import ROLLUPS, in_window
 
 __all__ = ["ArtifactResult", "Reporter", "Study", "StudyResult", "run_study"]
-
-
-class Reporter(Protocol):
-    """Progress callbacks (the CLI draws them with rich; the default does nothing)."""
-
-    def start(self, stage: str, total: int | None = None) -> None: ...
-    def advance(self, n: int = 1) -> None: ...
-    def finish(self) -> None: ...
-
-
-class _Silent:
-    def start(self, stage: str, total: int | None = None) -> None:
-        return None
-
-    def advance(self, n: int = 1) -> None:
-        return None
-
-    def finish(self) -> None:
-        return None
 
 
 @dataclass
@@ -386,7 +368,7 @@ def run_study(
     The catalog is the shipped one plus ``catalog_files``, unless ``catalog`` is given.
     """
     config = config or StudyConfig()
-    reporter = reporter or _Silent()
+    reporter = reporter or SilentReporter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
