@@ -567,6 +567,11 @@ class Transaction:
     ) -> tuple[tuple[int, int], pa.Table]:
         key = f'"{spec.key}"'
         existing = sorted((self.store.path / spec.name / f"week={week}").glob("part-*.parquet"))
+        if not existing:  # a new week: only duplicates inside the input can be dropped
+            table = pq.read_table(staged)
+            unique_n = pc.count_distinct(table.column(spec.key)).as_py()
+            if unique_n == table.num_rows:
+                return (table.num_rows, unique_n), table.drop_columns([_SEQ]).cast(spec.schema)
         src = f"read_parquet({_sql_str(str(staged))})"
         dedup = f"SELECT * FROM {src} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {_SEQ}) = 1"
         staged_n, unique_n = con.sql(

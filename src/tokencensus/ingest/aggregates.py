@@ -13,9 +13,11 @@ needs a request's finish reason, prompt, user or billing country --
 
 from __future__ import annotations
 
-import duckdb
+import math
+from datetime import date
+from typing import Any
+
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tokencensus.ingest.formats import POS
 from tokencensus.ingest.quarantine import FieldError, Rejection
@@ -83,89 +85,78 @@ _INT = (
     "total_tokens",
 )
 _FLOAT = ("usage_usd", "byok_usage_usd")
-_TEXT = ("key", "source", "period", "model", "provider", "endpoint_id")
 _REQUIRED = ("key", "source", "period", "period_start", "model")
+_SHOW = 80
 
 
-def _q(name: str) -> str:
-    return '"' + name + '"'
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(name: str, value: Any) -> tuple[Any, str | None]:
+    """(parsed value, None) or (None, reason)."""
+    text = _text(value)
+    if text is None:
+        return None, None
+    integer = name in _INT
+    kind = "a non-negative integer" if integer else "a non-negative number"
+    try:
+        x = float(text)
+    except ValueError:
+        return None, f"not {kind}: '{text[:_SHOW]}'"
+    if not math.isfinite(x) or x < 0 or (integer and (x != int(x) or x >= 9.2e18)):
+        return None, f"not {kind}: '{text[:_SHOW]}'"
+    if integer:
+        return (int(text) if text.lstrip("+").isdigit() else int(x)), None
+    return x, None
+
+
+def _day(value: Any) -> tuple[date | None, str | None]:
+    text = _text(value)
+    if text is None:
+        return None, None
+    try:
+        return date.fromisoformat(text[:10]), None
+    except ValueError:
+        return None, f"not a date: '{text[:_SHOW]}'"
 
 
 def validate_aggregates(
     table: pa.Table,
     file: str,
     unit: str,
-    con: duckdb.DuckDBPyConnection,
+    con: Any = None,
     native: dict[str, str] | None = None,
 ) -> tuple[pa.Table, list[Rejection]]:
-    """Aggregate rows in :data:`AGGREGATE_SCHEMA` for the good records; a Rejection per bad one."""
+    """Aggregate rows in :data:`AGGREGATE_SCHEMA` for the good records; a Rejection per bad one.
+
+    Aggregate sources are small (a row per day or week and model), so this is plain Python.
+    """
     native = native or {}
-    have = set(table.column_names)
-    select = [_q(POS)]
-    errors: list[tuple[str, str]] = []
-    for name in AGGREGATE_SCHEMA.names:
-        raw = (
-            f"nullif(trim(CAST({_q(name)} AS VARCHAR)), '')"
-            if name in have
-            else "CAST(NULL AS VARCHAR)"
-        )
-        if name in _TEXT:
-            select.append(f"{raw} AS {_q(name)}")
-            val = raw
-        elif name == "period_start":
-            val = f"try_cast(left({raw}, 10) AS DATE)"
-            select.append(f"{val} AS {_q(name)}")
-            errors.append(
-                (
-                    name,
-                    f"CASE WHEN {raw} IS NOT NULL AND {val} IS NULL THEN 'not a date: ''' || left({raw}, 80) || '''' END",
-                )
-            )
+    good: list[dict[str, Any]] = []
+    rejections: list[Rejection] = []
+    for record in table.to_pylist():
+        row: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for name in AGGREGATE_SCHEMA.names:
+            value = record.get(name)
+            if name == "period_start":
+                parsed, reason = _day(value)
+            elif name in _INT or name in _FLOAT:
+                parsed, reason = _number(name, value)
+            else:
+                parsed, reason = _text(value), None
+            if reason is None and parsed is None and name in _REQUIRED:
+                reason = "missing required field"
+            if reason is not None:
+                errors.append(FieldError(native.get(name, name), reason))
+            row[name] = parsed
+        if errors:
+            original = {k: v for k, v in record.items() if k != POS}
+            rejections.append(Rejection(file, record[POS], unit, tuple(errors), original))
         else:
-            num = f"try_cast({raw} AS DOUBLE)"
-            integer = name in _INT
-            bad = f"{num} IS NULL OR isnan({num}) OR isinf({num}) OR {num} < 0"
-            if integer:
-                bad += f" OR {num} <> floor({num}) OR {num} >= 9.2e18"
-            kind = "a non-negative integer" if integer else "a non-negative number"
-            errors.append(
-                (
-                    name,
-                    f"CASE WHEN {raw} IS NOT NULL AND ({bad}) THEN 'not {kind}: ''' || left({raw}, 80) || '''' END",
-                )
-            )
-            target = ("INTEGER" if name == "rank" else "BIGINT") if integer else "DOUBLE"
-            select.append(f"CASE WHEN NOT ({bad}) THEN CAST({num} AS {target}) END AS {_q(name)}")
-            val = num
-        if name in _REQUIRED:
-            errors.append(
-                (
-                    name,
-                    f"CASE WHEN {val if name != 'period_start' else raw} IS NULL THEN 'missing required field' END",
-                )
-            )
-    merged: dict[str, list[str]] = {}
-    for name, expr in errors:
-        merged.setdefault(name, []).append(expr)
-    select += [f"coalesce({', '.join(e)}) AS {_q('err_' + n)}" for n, e in merged.items()]
-    con.register("_agg_raw", table)
-    try:
-        result = con.sql(f"SELECT {', '.join(select)} FROM _agg_raw").to_arrow_table()
-    finally:
-        con.unregister("_agg_raw")
-    err_cols = [f"err_{n}" for n in merged]
-    bad_mask = pa.array([False] * result.num_rows, pa.bool_())
-    for c in err_cols:
-        bad_mask = pc.or_(bad_mask, pc.is_valid(result.column(c)))
-    good = result.filter(pc.invert(bad_mask)).select(AGGREGATE_SCHEMA.names).cast(AGGREGATE_SCHEMA)
-    rejections = []
-    idx = pc.indices_nonzero(bad_mask).to_pylist()
-    if idx:
-        bad_rows = result.take(idx).select([POS, *err_cols]).to_pylist()
-        originals = table.take(idx).drop_columns([POS]).to_pylist()
-        for row, original in zip(bad_rows, originals, strict=True):
-            errs = tuple(
-                FieldError(native.get(c[4:], c[4:]), row[c]) for c in err_cols if row[c] is not None
-            )
-            rejections.append(Rejection(file, row[POS], unit, errs, original))
-    return good, rejections
+            good.append(row)
+    return pa.Table.from_pylist(good, schema=AGGREGATE_SCHEMA), rejections
