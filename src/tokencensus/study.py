@@ -228,7 +228,58 @@ class Study:
             "authors": int(row["authors"] or 0),
             "oss_share": float(row["oss_tokens"]) / known if known else None,
             "chinese_oss_share": float(row["chinese_oss_tokens"]) / known if known else None,
+            **self._headline_usage(wf),
         }
+
+    # ------------------------------------------------- headline: usage (report front page)
+    def _headline_usage(self, wf: ibis.Table) -> dict[str, Any]:
+        """Reasoning, tool-call and programming shares and the median cost per 1M tokens.
+
+        Reasoning share: tokens of catalog reasoning models over known tokens (F10's rule).
+        Tool-call share: tokens of requests that finished with a tool call over all tokens
+        (F12's rule).  Programming share: the sample estimate over named categories with its
+        95% interval (F19's rule, pooled over the window).  Median cost: the median across
+        known models of spend / tokens x 1e6, BYOK and free models left out (F27's points).
+        """
+        from tokencensus.analyses.common import sample_shares
+        from tokencensus.enrich.classify.taxonomy import OTHERS
+
+        row = (
+            wf.aggregate(
+                tokens=wf.tokens.sum(),
+                known_tokens=ibis.ifelse(wf.known, wf.tokens, 0).sum(),
+                reasoning_tokens=ibis.ifelse(wf.known & wf.reasoning, wf.tokens, 0).sum(),
+                tool_tokens=ibis.ifelse(wf.finish_reason == "tool_calls", wf.tokens, 0).sum(),
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
+        tokens, known = int(row["tokens"] or 0), int(row["known_tokens"] or 0)
+        paid = wf.filter(wf.known & ~wf.is_byok).group_by("model").agg(
+            tokens=wf.tokens.sum(), cost_usd=wf.cost_usd.sum()
+        )
+        paid = paid.filter((paid.tokens > 0) & (paid.cost_usd > 0))
+        per_m = paid.select(cost_per_m=(paid.cost_usd / paid.tokens * 1e6).cast("float64"))
+        costs = per_m.to_pyarrow().column("cost_per_m").to_pylist()
+        out: dict[str, Any] = {
+            "reasoning_share": int(row["reasoning_tokens"] or 0) / known if known else None,
+            "tool_call_share": int(row["tool_tokens"] or 0) / tokens if tokens else None,
+            "median_cost_per_m": float(pd.Series(costs).median()) if costs else None,
+            "programming_share": None,
+            "programming_share_low": None,
+            "programming_share_high": None,
+            "programming_sample_events": 0,
+        }
+        labels = self.table("sampled_labels")
+        named = labels.filter(labels.category != OTHERS).mutate(window=ibis.literal("all"))
+        prog = sample_shares(named, ["window"], "category", levels=["Programming"])
+        rows = prog.filter(prog.category == "Programming").to_pyarrow().to_pylist()
+        if rows and rows[0]["share"] is not None:
+            out["programming_share"] = float(rows[0]["share"])
+            out["programming_share_low"] = rows[0]["share_low"]
+            out["programming_share_high"] = rows[0]["share_high"]
+            out["programming_sample_events"] = int(rows[0]["sample_events"] or 0)
+        return out
 
     # ---------------------------------------------------------------- binding
     def table(self, name: str) -> ibis.Table:
@@ -539,6 +590,7 @@ def _manifest(
             {
                 "id": aid,
                 "title": r.artifact.title,
+                "caption": r.caption,
                 "rows": len(r.data),
                 "suppressed": r.suppressed,
                 "data": f"data/{aid}.csv",
