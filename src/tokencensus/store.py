@@ -81,7 +81,6 @@ COMMIT_LOCK = ".commit.lock"
 STAGING = "_staging"
 TXN = "_txn"
 QUARANTINE = "quarantine"
-_SEQ = "_seq"
 
 #: Aggregate rows (OpenRouter /activity days, rankings weeks): counts per period x model.
 AGGREGATE_SCHEMA = pa.schema(
@@ -250,7 +249,9 @@ class Store:
             if is_store(root):
                 return cls.open(root)
             ours = {LOCK, COMMIT_LOCK}
-            if any(p.name not in ours and not p.name.startswith(f".{META}.") for p in root.iterdir()):
+            if any(
+                p.name not in ours and not p.name.startswith(f".{META}.") for p in root.iterdir()
+            ):
                 raise StoreError(
                     f"{root} exists and is not a tokencensus store: choose an empty or new folder."
                 )
@@ -439,7 +440,6 @@ class Transaction:
         self.staging.mkdir(parents=True)
         self.committed = False
         self._writers: dict[tuple[str, str], pq.ParquetWriter] = {}
-        self._seq = 0
         self._sources: list[dict[str, Any]] = []
         self._meta_updates: dict[str, Any] = {}
 
@@ -472,9 +472,7 @@ class Transaction:
         if pa.types.is_timestamp(day.type):
             day = pc.cast(day, pa.date32())
         monday = pc.subtract(pc.cast(day, pa.int32()), pc.cast(pc.day_of_week(day), pa.int32()))
-        seq = pa.array(range(self._seq, self._seq + rows.num_rows), pa.int64())
-        self._seq += rows.num_rows
-        staged = rows.append_column(_SEQ, seq)
+        staged = rows  # row order in the staged file is arrival order (first copy wins)
         for week_days in pc.unique(monday).to_pylist():
             part = staged.filter(pc.equal(monday, week_days))
             week = (date(1970, 1, 1) + timedelta(days=week_days)).isoformat()
@@ -518,20 +516,23 @@ class Transaction:
                     sorted(staged_dir.glob("week=*.parquet")) if staged_dir.exists() else []
                 ):
                     week = staged.stem[5:]
-                    counts, out = self._new_rows(con, spec, staged, week)
-                    staged_n, unique_n = counts
+                    staged_n, unique_n, out = self._new_rows(con, spec, staged, week)
+                    new_n = unique_n if out is None else out.num_rows
                     result.duplicates_in_input[table_name] += staged_n - unique_n
-                    result.already_present[table_name] += unique_n - out.num_rows
-                    if out.num_rows == 0:
+                    result.already_present[table_name] += unique_n - new_n
+                    if new_n == 0:
                         continue
                     name = f"part-{self.tx}.parquet"
                     part = self.staging / "parts" / table_name / f"week={week}" / name
                     part.parent.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(out, part, compression="zstd")
+                    if out is None:  # every staged row is new: the staged file is the part
+                        os.replace(staged, part)
+                    else:
+                        pq.write_table(out, part, compression="zstd")
                     with part.open("rb") as fh:
                         os.fsync(fh.fileno())
                     moves.append((str(part.relative_to(root)), f"{table_name}/week={week}/{name}"))
-                    result.added[table_name] += out.num_rows
+                    result.added[table_name] += new_n
                     result.weeks[table_name].append(week)
         finally:
             con.close()
@@ -564,30 +565,27 @@ class Transaction:
 
     def _new_rows(
         self, con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: Path, week: str
-    ) -> tuple[tuple[int, int], pa.Table]:
-        key = f'"{spec.key}"'
+    ) -> tuple[int, int, pa.Table | None]:
+        """(staged rows, distinct ids, the new rows -- or None when all staged rows are new)."""
         existing = sorted((self.store.path / spec.name / f"week={week}").glob("part-*.parquet"))
-        if not existing:  # a new week: only duplicates inside the input can be dropped
-            table = pq.read_table(staged)
-            unique_n = pc.count_distinct(table.column(spec.key)).as_py()
-            if unique_n == table.num_rows:
-                return (table.num_rows, unique_n), table.drop_columns([_SEQ]).cast(spec.schema)
-        src = f"read_parquet({_sql_str(str(staged))})"
-        dedup = f"SELECT * FROM {src} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {_SEQ}) = 1"
-        staged_n, unique_n = con.sql(
-            f"SELECT count(*), count(DISTINCT {key}) FROM {src}"
-        ).fetchall()[0]
+        keys = pq.read_table(staged, columns=[spec.key]).column(spec.key)
+        staged_n, unique_n = len(keys), pc.count_distinct(keys).as_py()
+        if not existing and unique_n == staged_n:
+            return staged_n, unique_n, None
+        key = f'"{spec.key}"'
+        src = f"read_parquet({_sql_str(str(staged))}, file_row_number = true)"
+        dedup = (
+            f"SELECT * FROM {src} "
+            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY file_row_number) = 1"
+        )
+        new = f"SELECT * FROM ({dedup}) s"
         if existing:
             files = "[" + ", ".join(_sql_str(str(p)) for p in existing) + "]"
-            query = (
-                f"SELECT * EXCLUDE ({_SEQ}) FROM ({dedup}) s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet({files}) e WHERE e.{key} = s.{key}) "
-                f"ORDER BY {_SEQ}"
+            new += (
+                f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({files}) e WHERE e.{key} = s.{key})"
             )
-        else:
-            query = f"SELECT * EXCLUDE ({_SEQ}) FROM ({dedup}) ORDER BY {_SEQ}"
-        out = con.sql(query).to_arrow_table()
-        return (int(staged_n), int(unique_n)), out.cast(spec.schema)
+        out = con.sql(f"SELECT * EXCLUDE (file_row_number) FROM ({new}) ORDER BY file_row_number")
+        return staged_n, unique_n, out.to_arrow_table().cast(spec.schema)
 
 
 def _sql_str(value: str) -> str:

@@ -308,37 +308,6 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _arrow_parses_cleanly(path: Path) -> bool:
-    """Whether Arrow's reader finds every record well formed (no field-count problem)."""
-    import pyarrow.csv as pacsv
-
-    bad = []
-
-    def on_invalid(row: Any) -> str:
-        bad.append(row)
-        return "skip"
-
-    with _open(path) as fh:
-        header = fh.readline()
-    try:
-        names = next(csv.reader([header.decode("utf-8").lstrip("\ufeff")]))
-    except (UnicodeDecodeError, StopIteration, csv.Error):
-        return False
-    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
-    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True)
-    read = pacsv.ReadOptions(block_size=1 << 24, use_threads=False)
-    try:
-        with _open(path) as fh:
-            for _ in pacsv.open_csv(
-                fh, read_options=read, parse_options=parse, convert_options=convert
-            ):
-                if bad:
-                    return False
-    except (pa.ArrowInvalid, OSError):
-        return False
-    return not bad
-
-
 def _single_line_records(path: Path) -> bool:
     """Every line closes the quotes it opens (no multi-line field, no truncated quote).
 
@@ -358,7 +327,7 @@ def csv_batches(path: Path) -> Iterator[RawBatch]:
     """
     if path.name.lower().endswith((".tsv", ".tsv.gz")):
         yield from _csv_python(path, delimiter="\t")
-    elif _is_utf8(path) and _single_line_records(path) and _arrow_parses_cleanly(path):
+    elif _is_utf8(path) and _single_line_records(path):  # a bad line cannot spill over
         yield from read_raw(InputFile(path=path, format="csv"))
     else:
         yield from _csv_python(path, delimiter=",")
