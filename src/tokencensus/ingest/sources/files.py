@@ -28,7 +28,15 @@ from tokencensus.errors import InputError
 from tokencensus.ingest.formats import POS, InputFile, RawBatch, read_raw
 from tokencensus.ingest.quarantine import FieldError, Rejection
 
-__all__ = ["BATCH", "csv_batches", "file_format", "json_records", "list_files", "parquet_batches"]
+__all__ = [
+    "BATCH",
+    "csv_batches",
+    "file_format",
+    "json_records",
+    "list_files",
+    "open_bytes",
+    "parquet_batches",
+]
 
 BATCH = 100_000
 _SHOW = 2000
@@ -76,7 +84,8 @@ def list_files(spec: str, formats: tuple[str, ...], what: str) -> list[Path]:
     raise InputError(f"Input {spec} does not exist.")
 
 
-def _open(path: Path) -> IO[bytes]:
+def open_bytes(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when it ends in .gz."""
     if path.name.lower().endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
@@ -110,7 +119,7 @@ Records = tuple[list[tuple[int, dict[str, Any]]], list[Rejection], str]
 
 def json_records(path: Path, *, unwrap_data: bool = True, batch: int = BATCH) -> Iterator[Records]:
     """Batches of ``([(position, object)], rejections, unit)`` from a JSON or JSONL file."""
-    with _open(path) as fh:
+    with open_bytes(path) as fh:
         first = b""
         for line in fh:
             if line.strip():
@@ -147,7 +156,7 @@ def _unwrap(obj: dict[str, Any], unwrap: bool) -> dict[str, Any]:
 def _json_lines(path: Path, unwrap: bool, batch: int) -> Iterator[Records]:
     records: list[tuple[int, dict[str, Any]]] = []
     rejections: list[Rejection] = []
-    with _open(path) as fh:
+    with open_bytes(path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue
@@ -187,7 +196,7 @@ def _json_lines(path: Path, unwrap: bool, batch: int) -> Iterator[Records]:
 
 
 def _read_text(path: Path) -> str:
-    with _open(path) as fh:
+    with open_bytes(path) as fh:
         data = fh.read()
     try:
         return data.decode("utf-8")
@@ -299,7 +308,7 @@ def _safe(obj: Any) -> str:
 def _is_utf8(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        with _open(path) as fh:
+        with open_bytes(path) as fh:
             while chunk := fh.read(1 << 22):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
@@ -313,7 +322,7 @@ def _single_line_records(path: Path) -> bool:
 
     Only then can a fast reader not let one broken line swallow the lines after it.
     """
-    with _open(path) as fh:
+    with open_bytes(path) as fh:
         return not any(line.count(b'"') & 1 for line in fh)
 
 
@@ -359,7 +368,7 @@ class _Lines:
 def _csv_python(path: Path, delimiter: str) -> Iterator[RawBatch]:
     """Record by record: a record is complete when its quotes balance (at most MAX_RECORD_LINES
     lines); a record that does not parse is rejected alone and reading resumes on its next line."""
-    with _open(path) as fh:
+    with open_bytes(path) as fh:
         lines = _Lines(fh)
         first = lines.peek(1)
         if not first:

@@ -38,10 +38,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from tokencensus.ingest.formats import POS
 from tokencensus.ingest.sources.base import (
     Cols,
     SourceBatch,
@@ -51,7 +53,14 @@ from tokencensus.ingest.sources.base import (
     map_with_sql,
     records_table,
 )
-from tokencensus.ingest.sources.files import csv_batches, file_format, json_records, list_files
+from tokencensus.ingest.sources.files import (
+    BATCH,
+    csv_batches,
+    file_format,
+    json_records,
+    list_files,
+    open_bytes,
+)
 
 __all__ = ["NAME", "SHAPES", "inputs", "read"]
 
@@ -138,6 +147,13 @@ def read(source: SourceInput, options: SourceOptions) -> Iterator[SourceBatch]:
                     events, raw.rejections, raw.unit, native=CSV_NATIVE, shape="activity-csv"
                 )
             return
+        fast = _arrow_generations(source.path)
+        if fast is not None:
+            for start in range(0, fast.num_rows, BATCH):
+                part = fast.slice(start, BATCH)
+                events = map_with_sql(con, part, _generation_exprs(Cols(part.column_names)))
+                yield SourceBatch(events, [], "line", native=GENERATION_NATIVE, shape="generation")
+            return
         for records, rejections, unit in json_records(source.path):
             generations: list[tuple[int, dict[str, Any]]] = []
             activity: list[tuple[int, dict[str, Any]]] = []
@@ -181,6 +197,38 @@ def read(source: SourceInput, options: SourceOptions) -> Iterator[SourceBatch]:
                 )
     finally:
         con.close()
+
+
+def _arrow_generations(path: Path) -> pa.Table | None:
+    """Generation JSONL through Arrow's JSON reader (fast) -- None when the file needs the
+    record-by-record reader: not flat JSONL, blank or broken lines, mixed value types, or
+    aggregate shapes."""
+    import pyarrow.json as pajson
+
+    try:
+        with open_bytes(path) as fh:
+            table = pajson.read_json(fh, read_options=pajson.ReadOptions(block_size=1 << 24))
+        with open_bytes(path) as fh:
+            lines = sum(1 for line in fh)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, ValueError):
+        return None
+    if table.num_rows != lines or not table.num_rows:
+        return None  # blank lines would shift the line numbers
+    names = set(table.column_names)
+    if names == {"data"} and pa.types.is_struct(table.schema.field("data").type):
+        table = pa.Table.from_arrays(
+            table.column("data").flatten(), names=[f.name for f in table.schema.field("data").type]
+        )
+        names = set(table.column_names)
+    if "data" in names or "models" in names or {"requests", "date"} <= names or "id" not in names:
+        return None
+    keep = [k for k in _GENERATION_KEYS if k in names]
+    for k in keep:
+        t = table.schema.field(k).type
+        if pa.types.is_nested(t):
+            return None
+    table = table.select(keep)
+    return table.append_column(POS, pa.array(range(1, table.num_rows + 1), pa.int64()))
 
 
 def _generation_exprs(c: Cols) -> dict[str, str]:
