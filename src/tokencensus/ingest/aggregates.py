@@ -143,6 +143,7 @@ def validate_aggregates(
         errors: list[FieldError] = []
         for name in AGGREGATE_SCHEMA.names:
             value = record.get(name)
+            parsed: Any
             if name == "period_start":
                 parsed, reason = _day(value)
             elif name in _INT or name in _FLOAT:

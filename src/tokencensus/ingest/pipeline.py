@@ -280,11 +280,11 @@ def _ingest_input(
     summary: IngestSummary,
     advance: Callable[[int], None],
 ) -> dict[str, Any]:
-    counts = {"read": 0, "valid": 0, "quarantined": 0, "aggregate_rows": 0}
+    counts: dict[str, Any] = {"read": 0, "valid": 0, "quarantined": 0, "aggregate_rows": 0}
     watermark: str | None = None
     file = inp.name
+    batch: SourceBatch
     for batch in batches:
-        batch: SourceBatch
         if batch.shape and batch.shape not in summary.shapes:
             summary.shapes.append(batch.shape.split(" (")[0])
             summary.shapes = list(dict.fromkeys(summary.shapes))

@@ -173,8 +173,8 @@ def first_user_text(messages: Any) -> str | None:
     if isinstance(messages, (str, bytes)):
         parsed = parse_json(messages)
         if parsed is None:  # a bare prompt string
-            text = messages.decode("utf-8", "replace") if isinstance(messages, bytes) else messages
-            return text[:TEXT_CHARS] if text.strip() else None
+            bare = messages.decode("utf-8", "replace") if isinstance(messages, bytes) else messages
+            return bare[:TEXT_CHARS] if bare.strip() else None
         messages = parsed
     if isinstance(messages, dict):
         for key in ("messages", "input", "prompt", "contents"):
@@ -182,7 +182,7 @@ def first_user_text(messages: Any) -> str | None:
                 return first_user_text(messages[key])
         return _content_text(messages.get("content"))
     if isinstance(messages, list):
-        fallback = None
+        fallback: str | None = None
         for m in messages:
             if not isinstance(m, dict):
                 text = _content_text(m)

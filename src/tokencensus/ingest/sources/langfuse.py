@@ -109,7 +109,8 @@ def read(source: SourceInput, options: SourceOptions) -> Iterator[SourceBatch]:
             if isinstance(kind, str) and kind.upper() != "GENERATION":
                 skipped[f"type {kind}"] = skipped.get(f"type {kind}", 0) + 1
                 continue
-            trace = traces.get(obs.get("traceId")) if isinstance(obs.get("traceId"), str) else None
+            trace_id = obs.get("traceId")
+            trace = traces.get(trace_id) if isinstance(trace_id, str) else None
             rows.append(_event(obs, trace or {}))
             positions.append(pos)
         yield SourceBatch(

@@ -381,7 +381,7 @@ def _select(table: str, types: dict[str, str], since: datetime | None) -> tuple[
             cols.append(col)
     schema, _, name = table.rpartition(".")
     source = (_ident(schema) + "." if schema else "") + _ident(name)
-    where, params = "", ()
+    where, params = "", ()  # type: tuple[str, tuple[Any, ...]]
     if since is not None:
         where, params = ' WHERE "startTime" >= %s', (since,)
     return (

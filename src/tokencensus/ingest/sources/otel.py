@@ -260,15 +260,15 @@ def _event(span: dict[str, Any], resource: dict[str, Any]) -> tuple[dict[str, An
     finish = _first(attrs, ATTRIBUTES["finish_reason"])
     if isinstance(finish, list):
         finish = next((f for f in finish if f), None)
-    status = span.get("status") if isinstance(span.get("status"), dict) else {}
+    status: dict[str, Any] = span["status"] if isinstance(span.get("status"), dict) else {}
     if finish is None and (
         status.get("code") in (2, "STATUS_CODE_ERROR", "2") or attrs.get("error.type")
     ):
         finish = "error"
     start_ns, end_ns = span.get("startTimeUnixNano"), span.get("endTimeUnixNano")
-    duration = None
+    duration: float | None = None
     try:
-        duration = (int(end_ns) - int(start_ns)) / 1e6
+        duration = (int(end_ns) - int(start_ns)) / 1e6  # type: ignore[arg-type]
         duration = duration if duration >= 0 else None
     except (TypeError, ValueError):
         pass
