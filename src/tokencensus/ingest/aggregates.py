@@ -161,3 +161,85 @@ def validate_aggregates(
         else:
             good.append(row)
     return pa.Table.from_pylist(good, schema=AGGREGATE_SCHEMA), rejections
+
+
+#: Columns of :func:`weekly_rows`: the week x model grain the study's ``weekly_facts`` rollup
+#: builds from events before it joins the catalog.
+WEEKLY_COLUMNS = (
+    "week",
+    "model",
+    "finish_reason",
+    "billing_country",
+    "prompt_language",
+    "is_byok",
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "cost_usd",
+)
+
+
+def weekly_rows(aggregates: pa.Table, source: str) -> pa.Table:
+    """Aggregate rows of one source summed per ISO week and model, in :data:`WEEKLY_COLUMNS`.
+
+    This is what an aggregate-only store can give the study: the per-request dimensions
+    (finish reason, billing country, prompt language) are null, BYOK is false, and spend is
+    the source's charged usage (null for rankings, which publish none).  Sources describe
+    different populations (``openrouter-activity``: one account; ``openrouter-rankings``: all
+    of OpenRouter's top models), so one source is chosen, never mixed.
+    """
+    import pyarrow.compute as pc
+
+    known = sorted(set(aggregates.column("source").to_pylist()))
+    if source not in known:
+        from tokencensus.errors import ConfigError
+
+        raise ConfigError(
+            f"No aggregate rows from source {source!r}; the store holds {', '.join(known) or 'none'}."
+        )
+    rows = aggregates.filter(pc.equal(aggregates.column("source"), source))
+    day = rows.column("period_start")
+    monday = pc.cast(
+        pc.subtract(pc.cast(day, pa.int32()), pc.cast(pc.day_of_week(day), pa.int32())), pa.date32()
+    )
+    work = pa.table(
+        {
+            "week": monday,
+            "model": rows.column("model"),
+            "requests": rows.column("requests"),
+            "prompt_tokens": rows.column("prompt_tokens"),
+            "completion_tokens": rows.column("completion_tokens"),
+            "reasoning_tokens": rows.column("reasoning_tokens"),
+            "cached_tokens": rows.column("cached_tokens"),
+            "cost_usd": rows.column("usage_usd"),
+        }
+    )
+    measures = [
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "cached_tokens",
+        "cost_usd",
+    ]
+    grouped = work.group_by(["week", "model"]).aggregate([(m, "sum") for m in measures])
+    grouped = grouped.rename_columns([c.removesuffix("_sum") for c in grouped.column_names])
+    n = grouped.num_rows
+    out = {
+        "week": grouped.column("week"),
+        "model": grouped.column("model"),
+        "finish_reason": pa.nulls(n, pa.string()),
+        "billing_country": pa.nulls(n, pa.string()),
+        "prompt_language": pa.nulls(n, pa.string()),
+        "is_byok": pa.array([False] * n, pa.bool_()),
+    }
+    for m in measures:
+        col = grouped.column(m)
+        out[m] = pc.fill_null(col, 0) if m != "cost_usd" else col
+    return (
+        pa.table(out)
+        .select(list(WEEKLY_COLUMNS))
+        .sort_by([("week", "ascending"), ("model", "ascending")])
+    )
