@@ -5,8 +5,10 @@
 
 Figures:
 1. Category macro-F1 (the twelve study categories) and per-category P/R/F1 of the shipped
-   offline backend on the held-out hand-written test split, plus the two test-only sets
-   (multilingual prompts; MT-Bench/Vicuna-Bench questions with mapped labels).
+   offline backend on the held-out hand-written test split (all of it, then its two parts:
+   ``en-*`` the 30 % crc split of the first hand-written set, ``heldout-*`` the later
+   test-only file), plus the two test-only sets (multilingual prompts; MT-Bench/Vicuna-Bench
+   questions with mapped labels).
 2. Classification throughput on 1,000-character prompts (backend alone, and the full
    ``classify_events`` stage at rate 1 with language detection).
 3. Language accuracy per language on the multilingual prompts (all >= 20 words, or >= 30
@@ -73,18 +75,24 @@ def main() -> None:
         f"cpu cores: {os.cpu_count()}; model: {backend.meta.get('trained_on')} ({backend.meta.get('train_rows')} rows)"
     )
 
-    print("\n== 1. categories (offline backend, threshold 0.5) ==")
-    for name in ("test", "test_multilingual", "test_external"):
-        rows = load(name)
+    print("\n== 1. categories (offline backend, calibrated confidences, threshold 0.5) ==")
+    test = load("test")
+    sets = {
+        "test": test,
+        "test[en-]": [r for r in test if r["source"].startswith("en-")],
+        "test[heldout-]": [r for r in test if r["source"].startswith("heldout-")],
+        "test_multilingual": load("test_multilingual"),
+        "test_external": load("test_external"),
+    }
+    for name, rows in sets.items():
         ev = evaluate_backend(backend.classify, rows, mapping=mapping)
         print(
             f"{name:18} n={ev.n:4d}  macro-F1={ev.macro_f1:.3f} over {len(ev.macro_over)}  accuracy={ev.accuracy:.3f}"
         )
-        if name == "test":
-            for s in ev.scores:
-                print(
-                    f"   {s.category:17} P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f} n={s.support}"
-                )
+        for s in ev.scores:
+            print(
+                f"   {s.category:17} P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f} n={s.support}"
+            )
 
     print("\n== 2. classification throughput, 1,000-character prompts ==")
     texts = thousand_char_prompts(load("test"), n_speed)
