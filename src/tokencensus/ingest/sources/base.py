@@ -54,6 +54,7 @@ __all__ = [
     "dig",
     "first_user_text",
     "iso_from_nanos",
+    "json_paths",
     "map_with_sql",
     "records_table",
 ]
@@ -345,15 +346,34 @@ def _lit(value: str) -> str:
 
 
 def map_with_sql(
-    con: duckdb.DuckDBPyConnection, raw: pa.Table, exprs: Mapping[str, str]
+    con: duckdb.DuckDBPyConnection,
+    raw: pa.Table,
+    exprs: Mapping[str, str],
+    prelude: Mapping[str, str] | None = None,
 ) -> pa.Table:
-    """``SELECT _pos, <expr> AS <name>, ... FROM raw`` -> Arrow."""
+    """``SELECT _pos, <expr> AS <name>, ... FROM raw`` -> Arrow.
+
+    ``prelude`` columns are computed first (``SELECT *, <expr> AS <name> FROM raw``) and can
+    be used by ``exprs``: parse a JSON column once, not once per field.
+    """
     select = [f'"{POS}"'] + [f'{expr} AS "{name}"' for name, expr in exprs.items()]
+    source = "_source_raw"
+    if prelude:
+        extra = ", ".join(f'{expr} AS "{name}"' for name, expr in prelude.items())
+        source = f"(SELECT *, {extra} FROM _source_raw)"
     con.register("_source_raw", raw)
     try:
-        return con.sql(f"SELECT {', '.join(select)} FROM _source_raw").to_arrow_table()
+        return con.sql(f"SELECT {', '.join(select)} FROM {source}").to_arrow_table()
     finally:
         con.unregister("_source_raw")
+
+
+def json_paths(column_sql: str, paths: Sequence[str]) -> str:
+    """One parse of a JSON text column -> the list of the values at ``paths`` (NULL if invalid)."""
+    listed = "[" + ", ".join(_lit(p) for p in paths) + "]"
+    return (
+        f"CASE WHEN json_valid({column_sql}) THEN json_extract_string({column_sql}, {listed}) END"
+    )
 
 
 _DATABASE: duckdb.DuckDBPyConnection | None = None

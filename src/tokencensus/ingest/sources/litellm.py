@@ -45,6 +45,7 @@ from tokencensus.ingest.sources.base import (
     SourceOptions,
     connect,
     first_user_text,
+    json_paths,
     map_with_sql,
     records_table,
 )
@@ -176,20 +177,44 @@ def _raw_batches(
 
 
 # ------------------------------------------------------------------ mapping
+_META_PATHS = (
+    *_COUNTRY_PATHS,
+    "$.usage_object.prompt_tokens_details.cached_tokens",
+    "$.additional_usage_values.cache_read_input_tokens",
+    "$.usage_object.completion_tokens_details.reasoning_tokens",
+    "$.user_api_key_alias",
+)
+
+
+def _at(column: str, path: str, paths: tuple[str, ...]) -> str:
+    """The value at ``path`` from a ``json_paths`` list column."""
+    return f"nullif(trim({column}[{paths.index(path) + 1}]), '')"
+
+
 def _map(con: Any, raw: pa.Table, rejections: list, unit: str) -> SourceBatch:
     c = Cols(raw.column_names)
     start = c.ts("startTime")
-    country = "coalesce(" + ", ".join(c.json("metadata", p) for p in _COUNTRY_PATHS) + ")"
+    psr = c.v("proxy_server_request")
+    psr_paths = ("$.messages", "$.model", "$.stream")
+    prelude = {
+        "_meta": json_paths(c.v("metadata"), _META_PATHS),
+        "_resp": json_paths(c.v("response"), ("$.choices[0].finish_reason",)),
+        "_psr": json_paths(psr, psr_paths),
+        "_psr_tools": f"CASE WHEN json_valid({psr}) THEN json_array_length({psr}, '$.tools') END",
+    }
+
+    def meta(path: str) -> str:
+        return _at('"_meta"', path, _META_PATHS)
+
+    country = "coalesce(" + ", ".join(meta(p) for p in _COUNTRY_PATHS) + ")"
     finish = (
-        f"coalesce({c.first('_response_finish_reason')}, {c.json('response', '$.choices[0].finish_reason')}, "
+        f"coalesce({c.first('_response_finish_reason')}, {_at('_resp', '$.choices[0].finish_reason', ('$.choices[0].finish_reason',))}, "
         f"CASE WHEN lower({c.v('status')}) IN ('failure', 'error', 'failed') THEN 'error' END)"
     )
-    psr = c.v("proxy_server_request")
+    stored = f"({_at('_psr', '$.messages', psr_paths)} IS NOT NULL OR {_at('_psr', '$.model', psr_paths)} IS NOT NULL)"
     tools = (  # known only when the request body was stored (it has messages or a model)
-        f"coalesce({c.v('_tools')}, CASE WHEN json_valid({psr}) AND (json_extract({psr}, '$.messages') "
-        f"IS NOT NULL OR json_extract({psr}, '$.model') IS NOT NULL) THEN "
-        f"CASE WHEN json_type(json_extract({psr}, '$.tools')) = 'ARRAY' "
-        f"AND json_array_length(json_extract({psr}, '$.tools')) > 0 THEN 'true' ELSE 'false' END END)"
+        f"coalesce({c.v('_tools')}, CASE WHEN {stored} THEN "
+        f"CASE WHEN coalesce(_psr_tools, 0) > 0 THEN 'true' ELSE 'false' END END)"
     )
     exprs = {
         "id": c.v("request_id"),
@@ -199,16 +224,14 @@ def _map(con: Any, raw: pa.Table, rejections: list, unit: str) -> SourceBatch:
         "prompt_tokens": c.v("prompt_tokens"),
         "completion_tokens": c.v("completion_tokens"),
         "cost_usd": c.v("spend"),
-        "cached_tokens": f"coalesce({c.json('metadata', '$.usage_object.prompt_tokens_details.cached_tokens')}, "
-        f"{c.json('metadata', '$.additional_usage_values.cache_read_input_tokens')})",
-        "reasoning_tokens": c.json(
-            "metadata", "$.usage_object.completion_tokens_details.reasoning_tokens"
-        ),
+        "cached_tokens": f"coalesce({meta('$.usage_object.prompt_tokens_details.cached_tokens')}, "
+        f"{meta('$.additional_usage_values.cache_read_input_tokens')})",
+        "reasoning_tokens": meta("$.usage_object.completion_tokens_details.reasoning_tokens"),
         "finish_reason": finish,
         "tools_provided": tools,
-        "streamed": f"coalesce({c.v('_stream')}, {c.json('proxy_server_request', '$.stream')})",
+        "streamed": f"coalesce({c.v('_stream')}, {_at('_psr', '$.stream', psr_paths)})",
         "provider": c.v("custom_llm_provider"),
-        "app_id": f"coalesce({c.json('metadata', '$.user_api_key_alias')}, {c.v('team_id')})",
+        "app_id": f"coalesce({meta('$.user_api_key_alias')}, {c.v('team_id')})",
         "latency_ms": f"date_diff('millisecond', {start}, {c.ts('completionStartTime')})",
         "generation_time_ms": f"coalesce(try_cast({c.v('request_duration_ms')} AS DOUBLE), "
         f"date_diff('millisecond', {start}, {c.ts('endTime')}))",
@@ -216,7 +239,7 @@ def _map(con: Any, raw: pa.Table, rejections: list, unit: str) -> SourceBatch:
         "_call_type": c.v("call_type"),
         "_start": c.v("startTime"),
     }
-    table = map_with_sql(con, raw, exprs)
+    table = map_with_sql(con, raw, exprs, prelude)
     text = _prompt_texts(raw)
     if text is not None:
         table = table.append_column(PROMPT_TEXT, text)
