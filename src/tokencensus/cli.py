@@ -199,6 +199,8 @@ def list_artifacts() -> None:
 COMMANDS: dict[str, str] = {
     "ingest": "tokencensus.ingest.command:ingest_command",
     "classify": "tokencensus.enrich.classify.command:classify_command",
+    "simulate": "tokencensus.simulate.command:simulate_command",
+    "demo": "tokencensus.simulate.command:demo_command",
 }
 
 
