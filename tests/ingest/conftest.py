@@ -55,6 +55,20 @@ def _install_postgres(prefix: list[str]) -> None:
         subprocess.run(cmd, env=env, capture_output=True, check=True)
 
 
+def _server_account() -> str:
+    """'postgres' (created by the Debian package), else a system account made for the test."""
+    import pwd
+
+    for name in ("postgres", "tokencensus-pg"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "tokencensus-pg"], check=True)
+    return "tokencensus-pg"
+
+
 def _unavailable(reason: str) -> None:
     """Fail in CI (the test must run there), skip on a developer machine."""
     if os.environ.get("CI"):
@@ -84,10 +98,11 @@ def postgres_url() -> Iterator[str]:
     data, sock = root / "data", root / "sock"
     sock.mkdir()
     as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as the 'postgres' account
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(root, "postgres")
-        shutil.chown(sock, "postgres")
+    if os.geteuid() == 0:  # initdb refuses root: run the server as an unprivileged account
+        account = _server_account()
+        as_user = ["runuser", "-u", account, "--"]
+        shutil.chown(root, account)
+        shutil.chown(sock, account)
     port = _free_port()
     env = {**os.environ, "LC_ALL": "C"}
     subprocess.run(
