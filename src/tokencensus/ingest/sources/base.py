@@ -216,20 +216,38 @@ COUNTRY_KEYS = (
 )
 
 
+_COUNTRY_KEYS_LOWER = frozenset(k.lower() for k in COUNTRY_KEYS)
+_COUNTRY_RANK = {k.lower(): i for i, k in enumerate(COUNTRY_KEYS)}
+
+
+def _country_in(scope: dict[str, Any]) -> str | None:
+    best, best_rank = None, len(COUNTRY_KEYS)
+    for key, value in scope.items():
+        lowered = key.lower() if isinstance(key, str) else None
+        if lowered in _COUNTRY_KEYS_LOWER and isinstance(value, str) and value.strip():
+            rank = _COUNTRY_RANK[lowered]
+            if rank < best_rank:
+                best, best_rank = value.strip(), rank
+    return best
+
+
 def country_hint(*objects: Any) -> str | None:
-    """The first country-like value in dicts (searched one level deep, then in ``headers``)."""
+    """The first country-like value in dicts (searched one level deep, then in ``headers``,
+    ``requester_metadata`` and ``geo``), by the order of :data:`COUNTRY_KEYS`."""
     for obj in objects:
-        obj = parse_json(obj) if isinstance(obj, (str, bytes)) else obj
-        if not isinstance(obj, dict):
+        if isinstance(obj, (str, bytes)):
+            obj = parse_json(obj)
+        if not isinstance(obj, dict) or not obj:
             continue
-        for scope in (obj, obj.get("headers"), dig(obj, "requester_metadata"), dig(obj, "geo")):
-            if not isinstance(scope, dict):
-                continue
-            lowered = {str(k).lower(): v for k, v in scope.items()}
-            for key in COUNTRY_KEYS:
-                value = lowered.get(key.lower())
-                if isinstance(value, str) and value.strip():
-                    return value.strip()
+        found = _country_in(obj)
+        if found:
+            return found
+        for nested in ("headers", "requester_metadata", "geo"):
+            scope = obj.get(nested)
+            if isinstance(scope, dict):
+                found = _country_in(scope)
+                if found:
+                    return found
     return None
 
 

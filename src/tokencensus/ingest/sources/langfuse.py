@@ -201,27 +201,31 @@ def _ms_between(start: Any, end: Any) -> float | None:
 
 
 def _finish(obs: dict[str, Any]) -> Any:
-    for path in (
-        ("metadata", "finish_reason"),
-        ("metadata", "finishReason"),
-        ("output", "finish_reason"),
-        ("output", "choices", 0, "finish_reason"),
-        ("output", "stop_reason"),
-        ("metadata", "stop_reason"),
+    metadata, output = obs.get("metadata"), obs.get("output")
+    for scope, keys in (
+        (metadata, ("finish_reason", "finishReason", "stop_reason")),
+        (output, ("finish_reason", "stop_reason")),
     ):
-        value = dig(obs, *path)
-        if isinstance(value, str) and value:
-            return value
+        if isinstance(scope, dict):
+            for key in keys:
+                value = scope.get(key)
+                if isinstance(value, str) and value:
+                    return value
+    value = dig(output, "choices", 0, "finish_reason")
+    if isinstance(value, str) and value:
+        return value
     if str(obs.get("level", "")).upper() == "ERROR":
         return "error"
     return None
 
 
 def _tools(obs: dict[str, Any]) -> bool | None:
-    for path in (("modelParameters", "tools"), ("input", "tools"), ("metadata", "tools")):
-        value = dig(obs, *path)
-        if isinstance(value, (list, str)) and value:
-            return True
+    for name in ("modelParameters", "input", "metadata"):
+        scope = obs.get(name)
+        if isinstance(scope, dict):
+            value = scope.get("tools")
+            if isinstance(value, (list, str)) and value:
+                return True
     return None
 
 

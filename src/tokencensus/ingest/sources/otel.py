@@ -251,12 +251,14 @@ def _prompt(attrs: dict[str, Any], span: dict[str, Any]) -> str | None:
 
 def _event(span: dict[str, Any], resource: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     attrs = attributes(span.get("attributes"))
-    if not any(k.startswith(("gen_ai.", "llm.")) for k in attrs):
+    for key in attrs:
+        if key.startswith(("gen_ai.", "llm.")):
+            break
+    else:
         return None, "not a GenAI span"
     op = attrs.get("gen_ai.operation.name") or attrs.get("llm.request.type")
     if isinstance(op, str) and op.lower() in NOT_GENERATIONS:
         return None, f"operation {op}"
-    merged = {**resource, **attrs}
     finish = _first(attrs, ATTRIBUTES["finish_reason"])
     if isinstance(finish, list):
         finish = next((f for f in finish if f), None)
@@ -282,7 +284,9 @@ def _event(span: dict[str, Any], resource: dict[str, Any]) -> tuple[dict[str, An
     return {
         "id": event_id,
         "created_at": iso_from_nanos(start_ns),
-        "user_id": _first(merged, ATTRIBUTES["user_id"]) or UNKNOWN_USER,
+        "user_id": _first(attrs, ATTRIBUTES["user_id"])
+        or _first(resource, ATTRIBUTES["user_id"])
+        or UNKNOWN_USER,
         "model": _first(attrs, ATTRIBUTES["model"]),
         "prompt_tokens": _first(attrs, ATTRIBUTES["prompt_tokens"]),
         "completion_tokens": _first(attrs, ATTRIBUTES["completion_tokens"]),
@@ -295,6 +299,7 @@ def _event(span: dict[str, Any], resource: dict[str, Any]) -> tuple[dict[str, An
         "tools_provided": tools,
         "generation_time_ms": duration,
         "app_id": resource.get("service.name"),
-        "billing_country": _first(merged, ATTRIBUTES["billing_country"]),
+        "billing_country": _first(attrs, ATTRIBUTES["billing_country"])
+        or _first(resource, ATTRIBUTES["billing_country"]),
         PROMPT_TEXT: _prompt(attrs, span),
     }, ""
