@@ -1,10 +1,26 @@
-"""Chart spec + data -> Vega-Lite (via Altair): hover values, legend toggles, zoom on time axes."""
+"""Chart spec + data -> Vega-Lite: hover values, legend toggles, zoom on time axes.
+
+Specs are built as plain Vega-Lite dicts (the grammar Altair writes; building them
+directly keeps a 32-chart report under a second instead of ~20 s of Altair validation).
+
+Every chart reads one dataset, ``data``: the artifact's table (all its rows and columns,
+as in ``data/<ID>.csv``) followed by *guide* rows - paper references, the run's own
+medians and fitted line, release markers - whose columns start with ``__``.  Layers pick
+their rows with filters, which also works inside facets (where a layer cannot bring its
+own data).  The page strips the table rows from each spec and refills them from its one
+copy of the table (:func:`split_table`), so no table is embedded twice.
+
+Interaction: hovering a time chart shows every series' value at the nearest week (a
+pivoted rule); clicking a legend entry shows that series alone (shift-click adds more;
+stacked charts restack it from zero, so it reads against the axis and the paper's
+reference); dragging or wheeling on a time axis zooms it (double-click resets).
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from tokencensus.chartspec import (
@@ -16,21 +32,49 @@ from tokencensus.chartspec import (
     StackedBar,
     TableOnly,
 )
-from tokencensus.report.palette import colors_for
+from tokencensus.report.palette import Palette
 
-__all__ = ["HEIGHT", "WIDTH", "vega_lite"]
+__all__ = [
+    "CONFIG",
+    "HEIGHT",
+    "WIDTH",
+    "guide_frame",
+    "prepare",
+    "split_table",
+    "table_json",
+    "vega_lite",
+]
 
-WIDTH = 760
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # read by vega-embed, never fetched
+WIDTH = 620
 HEIGHT = 320
-_FACET_WIDTH = 340
-_FACET_HEIGHT = 200
+_FACET_WIDTH = 300
+_FACET_HEIGHT = 190
 _FORMATS = {"percent": ".1%", "si": ".3~s", "number": ",.4~g"}
-_AXIS_FORMATS = {"percent": "%", "si": "~s", "number": "~g"}
+_AXIS_FORMATS = {"percent": "%", "si": "~s", "number": "~s"}
 _TEMPORAL = ("week", "month", "date", "release_date", "cohort_month")
+_TYPES = {"T": "temporal", "Q": "quantitative", "N": "nominal", "O": "ordinal"}
+_REF_COLOR = "#333333"
+_RUN_COLOR = "#777777"
+_DASH = [6, 4]
+
+#: Shared look: readable fonts, the same in the page and in PNG/SVG/PDF figures.
+FONT = "Noto Sans, DejaVu Sans, Noto Sans CJK SC, Loma, sans-serif"
+CONFIG: dict[str, Any] = {
+    "font": FONT,
+    "view": {"stroke": "#e3e6ec"},
+    "axis": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": "normal",
+             "gridColor": "#eef0f4", "domainColor": "#9aa3b2", "tickColor": "#9aa3b2"},
+    "legend": {"labelFontSize": 11, "titleFontSize": 11, "labelLimit": 190},
+    "header": {"labelFontSize": 12, "labelFontWeight": "bold"},
+    "title": {"fontSize": 14, "anchor": "start"},
+    "text": {"fontSize": 10},
+}  # fmt: skip
 
 
-def _prepare(df: pd.DataFrame) -> pd.DataFrame:
-    """JSON-ready records: dates as ISO strings, NaN as null."""
+# ------------------------------------------------------------------------------- data
+def prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """JSON-ready values: dates as ISO strings, NaN as null."""
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
@@ -40,6 +84,40 @@ def _prepare(df: pd.DataFrame) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), None)
 
 
+def _rows(df: pd.DataFrame) -> list[list[Any]]:
+    rows = df.to_numpy(dtype=object).tolist()
+    for row in rows:
+        for i, v in enumerate(row):
+            if hasattr(v, "item"):  # numpy scalar
+                v = row[i] = v.item()
+            if isinstance(v, float) and not math.isfinite(v):
+                row[i] = None
+    return rows
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = [str(c) for c in df.columns]
+    return [dict(zip(cols, row, strict=True)) for row in _rows(df)]
+
+
+def table_json(df: pd.DataFrame) -> dict[str, Any]:
+    """A table as ``{columns, rows}``: the page's one copy of an artifact's data."""
+    p = prepare(df)
+    return {"columns": [str(c) for c in p.columns], "rows": _rows(p)}
+
+
+def split_table(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without its table rows (the page refills them); guide rows move to usermeta."""
+    out = dict(spec)
+    tc = dict(out.get("usermeta", {}).get("tc", {}))
+    data = list(out.get("datasets", {}).get("data") or [])
+    tc["guides"] = data[int(tc.get("table_rows", 0)) :]
+    out["usermeta"] = {**out.get("usermeta", {}), "tc": tc}
+    out["datasets"] = {**out.get("datasets", {}), "data": []}
+    return out
+
+
+# ------------------------------------------------------------------------------ types
 def _kind(df: pd.DataFrame, col: str) -> str:
     if col in _TEMPORAL:
         return "T"
@@ -52,16 +130,37 @@ def _kind(df: pd.DataFrame, col: str) -> str:
     return "N"
 
 
+def _esc(field: str) -> str:
+    """A field name as Vega-Lite reads it (dots and brackets are paths unless escaped)."""
+    return field.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+
+
+def _js(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _datum(field: str) -> str:
+    return f"datum[{_js(field)}]"
+
+
+def _f(field: str, kind: str, **kw: Any) -> dict[str, Any]:
+    """An encoding channel on a field."""
+    out = {"field": _esc(field), "type": _TYPES.get(kind, kind)}
+    # None drops an option, except where Vega-Lite reads null as "none" (no legend/title/stack)
+    out.update({k: v for k, v in kw.items() if v is not None or k in ("legend", "title", "stack")})
+    return out
+
+
 def _color_domain(spec: ChartSpec, df: pd.DataFrame) -> list[str]:
     assert spec.color is not None
-    drawn = df[df[spec.y].notna()] if spec.y in df.columns else df
-    present = [str(v) for v in drawn[spec.color].dropna().unique()]
+    present = [str(v) for v in df[spec.color].dropna().unique()]
     if spec.color_order:
         ordered = [c for c in spec.color_order if c in present]
         return ordered + sorted(c for c in present if c not in ordered)
     value = spec.y if spec.y in df.columns and _kind(df, spec.y) == "Q" else spec.x
     if value in df.columns and _kind(df, value) == "Q" and spec.color not in _TEMPORAL:
-        totals = drawn.groupby(spec.color)[value].sum().sort_values(ascending=False)
+        keyed = df.assign(_key=df[spec.color].astype(str))
+        totals = keyed.groupby("_key")[value].sum().sort_values(ascending=False, kind="stable")
         order = [str(c) for c in totals.index]
         # grouped remainders go last
         return [c for c in order if not c.startswith("Other")] + [
@@ -70,165 +169,656 @@ def _color_domain(spec: ChartSpec, df: pd.DataFrame) -> list[str]:
     return sorted(present)
 
 
-def _tooltip(spec: ChartSpec, df: pd.DataFrame) -> list[alt.Tooltip]:
-    tips: list[alt.Tooltip] = []
+def _value_format(spec: ChartSpec, df: pd.DataFrame, col: str) -> str | None:
+    kind = _kind(df, col)
+    if kind == "T":
+        return "%Y-%m-%d"
+    if kind != "Q":
+        return None
+    if col == spec.y or (isinstance(spec, Bar) and col == spec.x):
+        return _FORMATS.get(spec.y_format)
+    if col.startswith("share") or col == "retention":
+        return _FORMATS["percent"]
+    return _FORMATS["number"]
+
+
+def _tooltip(spec: ChartSpec, df: pd.DataFrame) -> list[dict[str, Any]]:
+    tips: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for col in (spec.facet, spec.x, spec.color, spec.y, *spec.tooltip):
+    extra = [c for c in ("share_low", "share_high", "sample_events") if c in df.columns]
+    for col in (spec.facet, spec.x, spec.color, spec.y, *spec.tooltip, *extra):
         if not col or col not in df.columns or col in seen:
             continue
         seen.add(col)
         # a field drawn as an ordinal colour must keep that type everywhere in the spec
         kind = "O" if col == spec.color and col in _TEMPORAL else _kind(df, col)
-        fmt = None
-        if kind == "T":
-            fmt = "%Y-%m-%d"
-        elif kind == "Q":
-            if col == spec.y or (isinstance(spec, Bar) and col == spec.x):
-                fmt = _FORMATS.get(spec.y_format)
-            elif col.startswith("share") or col == "retention":
-                fmt = _FORMATS["percent"]
-            else:
-                fmt = _FORMATS["number"]
-        tips.append(
-            alt.Tooltip(f"{col}:{kind}", format=fmt) if fmt else alt.Tooltip(f"{col}:{kind}")
-        )
+        fmt = _value_format(spec, df, col) if kind != "O" else None
+        tips.append(_f(col, kind, format=fmt, title=col.replace("_", " ")))
     return tips
 
 
-def _x(spec: ChartSpec, df: pd.DataFrame) -> alt.X:
+def _x(spec: ChartSpec, df: pd.DataFrame, field: str | None = None) -> dict[str, Any]:
+    field = field or spec.x
     kind = _kind(df, spec.x)
     title = spec.x_title or spec.x.replace("_", " ")
-    if isinstance(spec, StackedBar):
-        return alt.X(f"{spec.x}:O", title=title, axis=alt.Axis(labelAngle=-45, labelOverlap=False))
+    if isinstance(spec, StackedBar) and kind != "T":
+        return _f(field, "O", title=title, axis={"labelAngle": -40, "labelOverlap": False})
     if kind == "T":
-        return alt.X(
-            f"{spec.x}:T",
+        return _f(
+            field,
+            "T",
             title=title,
-            scale=alt.Scale(type="utc"),
-            axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30, labelOverlap="greedy"),
+            scale={"type": "utc"},
+            axis={"format": "%b %Y", "labelAngle": 0, "labelOverlap": "greedy", "tickCount": 8},
         )
     if isinstance(spec, Scatter):
-        return alt.X(
-            f"{spec.x}:Q",
-            title=title,
-            scale=alt.Scale(type="log") if spec.log_x else alt.Scale(zero=False),
-        )
+        return _f(field, "Q", title=title, scale={"type": "log"} if spec.log_x else {"zero": False})
     if kind == "Q" and pd.api.types.is_integer_dtype(df[spec.x]):
-        return alt.X(f"{spec.x}:Q", title=title, axis=alt.Axis(tickMinStep=1, format="d"))
-    return alt.X(f"{spec.x}:{kind}", title=title)
+        return _f(field, "Q", title=title, axis={"tickMinStep": 1, "format": "d"})
+    return _f(field, kind, title=title)
 
 
-def _y(spec: ChartSpec, df: pd.DataFrame) -> alt.Y:
+def _y(spec: ChartSpec, field: str | None = None) -> dict[str, Any]:
+    field = field or spec.y
     title = spec.y_title or spec.y.replace("_", " ")
-    axis = alt.Axis(format=_AXIS_FORMATS.get(spec.y_format))
+    axis = {"format": _AXIS_FORMATS.get(spec.y_format, "~s")}
     if isinstance(spec, Scatter):
-        return alt.Y(
-            f"{spec.y}:Q",
-            title=title,
-            axis=axis,
-            scale=alt.Scale(type="log") if spec.log_y else alt.Scale(zero=False),
-        )
-    if isinstance(spec, StackedArea) and spec.y_format == "percent":
-        return alt.Y(
-            f"{spec.y}:Q", title=title, stack="zero", axis=axis, scale=alt.Scale(domain=[0, 1])
-        )
-    if isinstance(spec, Line):
-        return alt.Y(f"{spec.y}:Q", title=title, axis=axis, stack=None)
-    return alt.Y(f"{spec.y}:Q", title=title, axis=axis)
+        scale = {"type": "log"} if spec.log_y else {"zero": False}
+        return _f(field, "Q", title=title, axis=axis, scale=scale)
+    if isinstance(spec, (StackedArea, StackedBar)):
+        scale = {"domain": [0, 1]} if spec.y_format == "percent" else None
+        return _f(field, "Q", title=title, stack="zero", axis=axis, scale=scale)
+    return _f(field, "Q", title=title, axis=axis, stack=None)
 
 
+# ----------------------------------------------------------------------------- guides
+GUIDE_COLUMNS = (
+    "__mark", "__kind", "__label", "__statement", "__x", "__x2", "__y", "__y2",
+    "__lx", "__ly", "__align", "__color", "__series", "__facet",
+)  # fmt: skip
+
+
+def _x_range(spec: ChartSpec, df: pd.DataFrame) -> tuple[Any, Any]:
+    drawn = df[df[spec.y].notna()] if spec.y in df.columns else df
+    if spec.x not in drawn.columns or drawn.empty:
+        return None, None
+    xs = drawn[spec.x].dropna()
+    if xs.empty:
+        return None, None
+    if _kind(df, spec.x) == "T":
+        xs = pd.to_datetime(xs)
+        return xs.min().strftime("%Y-%m-%d"), xs.max().strftime("%Y-%m-%d")
+    if _kind(df, spec.x) == "Q":
+        if isinstance(spec, Scatter) and spec.log_x:
+            xs = xs[xs > 0]
+        return (float(xs.min()), float(xs.max())) if len(xs) else (None, None)
+    return None, None
+
+
+def guide_frame(
+    spec: ChartSpec,
+    df: pd.DataFrame,
+    *,
+    references: pd.DataFrame | None = None,
+    markers: pd.DataFrame | None = None,
+    extras: dict[str, pd.DataFrame] | None = None,
+    palette: Palette | None = None,
+) -> pd.DataFrame:
+    """Guide rows for one chart: paper references, the run's medians and fit, release markers."""
+    rows: list[dict[str, Any]] = []
+    x_lo, x_hi = _x_range(spec, df)
+    pal = palette or Palette()
+
+    for ref in [] if references is None else references.to_dict("records"):
+        r = {k: None if _missing(v) else v for k, v in ref.items()}
+        row: dict[str, Any] = {
+            "__mark": r["mark"],
+            "__kind": "paper",
+            "__label": r["label"],
+            "__statement": r["statement"],
+            "__x": r["x"],
+            "__x2": r["x2"],
+            "__y": r["y"],
+            "__y2": r["y2"],
+            "__align": "right" if r["side"] == "right" else "left",
+            "__color": pal[r["series"]] if r.get("series") else _REF_COLOR,
+            "__series": r.get("series"),
+            "__facet": r.get("facet"),
+        }
+        if r["mark"] in ("hline", "band"):
+            row["__ly"] = r["y2"] if r["mark"] == "band" and r["y2"] is not None else r["y"]
+            row["__lx"] = (r["x2"] or x_hi) if row["__align"] == "right" else (r["x"] or x_lo)
+        elif r["mark"] in ("point", "tick"):
+            row["__lx"], row["__ly"], row["__align"] = r["x"], r["y"], "left"
+        elif r["mark"] == "slope":
+            row["__lx"], row["__ly"], row["__align"] = r["x2"], r["y2"], "right"
+        rows.append(row)
+
+    if isinstance(spec, Scatter):
+        rows.extend(_run_guides(spec, df, extras or {}, x_lo))
+
+    if markers is not None and not markers.empty and spec.markers:
+        for m in prepare(markers).to_dict("records"):
+            rows.append(
+                {"__mark": "release", "__kind": "marker", "__label": m["label"],
+                 "__statement": f"released {m['release_date']}", "__x": m["release_date"],
+                 "__color": "#555555", "__align": "right"}
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(GUIDE_COLUMNS))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _first(df: pd.DataFrame | None, col: str) -> float | None:
+    if df is None or col not in df.columns or not df[col].notna().any():
+        return None
+    return float(df[col].dropna().iloc[0])
+
+
+def _run_guides(
+    spec: Scatter, df: pd.DataFrame, extras: dict[str, pd.DataFrame], x_lo: Any
+) -> list[dict[str, Any]]:
+    """The run's own medians (F26 quadrants, F28 segments) and fitted trend (F27)."""
+    rows: list[dict[str, Any]] = []
+    source = extras.get("medians")
+    if source is None and "median_cost_per_m" in df.columns:
+        source = df
+    med_x = _first(source, "median_cost_per_m")
+    med_usage = _first(source, "median_usage_log")
+    if spec.x == "cost_per_m" and med_x is not None:
+        rows.append(
+            {"__mark": "vline", "__kind": "run", "__label": f"median ${med_x:.3g} (this run)",
+             "__statement": "the run's median effective cost per 1M tokens", "__x": med_x,
+             "__color": _RUN_COLOR, "__align": "left"}
+        )  # fmt: skip
+    if med_usage is not None and spec.y in ("usage_log", "tokens"):
+        y = med_usage if spec.y == "usage_log" else 10**med_usage * 1e6
+        rows.append(
+            {"__mark": "hline", "__kind": "run", "__label": "median usage (this run)",
+             "__statement": "the run's median usage", "__y": y, "__ly": y, "__lx": x_lo,
+             "__color": _RUN_COLOR, "__align": "left"}
+        )  # fmt: skip
+    fitted = f"fitted_{spec.y}"
+    if fitted in df.columns and spec.x in df.columns:
+        fit = df[[spec.x, fitted]].dropna().sort_values(spec.x)
+        fit = fit[fit[spec.x] > 0] if spec.log_x else fit
+        if len(fit) >= 2:
+            lo, hi = fit.iloc[0], fit.iloc[-1]
+            rows.append(
+                {"__mark": "slope", "__kind": "run", "__label": "fitted trend (this run)",
+                 "__statement": "least-squares line of log usage on log cost",
+                 "__x": float(lo[spec.x]), "__x2": float(hi[spec.x]),
+                 "__y": float(lo[fitted]), "__y2": float(hi[fitted]),
+                 "__color": _RUN_COLOR, "__align": "left"}
+            )  # fmt: skip
+    return rows
+
+
+# ----------------------------------------------------------------------------- layers
+def _guide_layers(
+    spec: ChartSpec,
+    df: pd.DataFrame,
+    guides: pd.DataFrame,
+    legend_pred: dict[str, Any] | None,
+    y_sort: list[str] | None,
+) -> list[dict[str, Any]]:
+    """One layer per kind of guide mark present (colours come from ``__color``, unscaled)."""
+    if guides.empty:
+        return []
+    temporal = _kind(df, spec.x) == "T"
+    xt = "T" if temporal else "Q"
+    xscale = {"type": "utc"} if temporal else None
+    tips = [_f("__label", "N", title="reference"), _f("__statement", "N", title="what")]
+    stroke = {"field": "__color", "type": "nominal", "scale": None, "legend": None}
+    fill = {"field": "__color", "type": "nominal", "scale": None, "legend": None}
+    dash_by_kind = {
+        "condition": {"test": "datum.__kind == 'paper'", "value": _DASH},
+        "value": [2, 2],
+    }
+    layers: list[dict[str, Any]] = []
+
+    def layer(expr: str, mark: dict[str, Any], encoding: dict[str, Any]) -> None:
+        transform: list[dict[str, Any]] = [{"filter": f"isValid(datum.__mark) && ({expr})"}]
+        if legend_pred is not None:
+            transform.append({"filter": legend_pred})
+        layers.append({"transform": transform, "mark": mark, "encoding": encoding})
+
+    def text(expr: str, encoding: dict[str, Any], **mark: Any) -> None:
+        # a white halo under the label keeps it readable over filled areas
+        layer(expr, {"type": "text", "stroke": "white", "strokeWidth": 3, **mark}, encoding)
+        layer(expr, {"type": "text", **mark}, {**encoding, "fill": fill})
+
+    marks = set(guides["__mark"])
+    has_x = guides["__x"].notna()
+    x = _f("__x", xt, scale=xscale)
+    if "band" in marks:
+        full = "datum.__mark == 'band'"
+        layer(
+            full,
+            {"type": "rect", "opacity": 0.13},
+            {"y": _f("__y", "Q"), "y2": {"field": "__y2"}, "fill": fill, "tooltip": tips},
+        )
+        for end in ("__y", "__y2"):
+            layer(
+                full,
+                {"type": "rule", "strokeWidth": 1.2, "strokeDash": _DASH},
+                {"y": _f(end, "Q"), "stroke": stroke, "tooltip": tips},
+            )
+    if "hline" in marks:
+        hl = guides["__mark"] == "hline"
+        if (~has_x[hl]).any():
+            layer(
+                "datum.__mark == 'hline' && !isValid(datum.__x)",
+                {"type": "rule", "strokeWidth": 1.6},
+                {
+                    "y": _f("__y", "Q"),
+                    "stroke": stroke,
+                    "strokeDash": dash_by_kind,
+                    "tooltip": tips,
+                },
+            )
+        if has_x[hl].any():
+            layer(
+                "datum.__mark == 'hline' && isValid(datum.__x)",
+                {"type": "rule", "strokeWidth": 2.4, "strokeDash": _DASH},
+                {
+                    "x": x,
+                    "x2": {"field": "__x2"},
+                    "y": _f("__y", "Q"),
+                    "stroke": stroke,
+                    "tooltip": tips,
+                },
+            )
+    if "slope" in marks:
+        layer(
+            "datum.__mark == 'slope'",
+            {"type": "rule", "strokeWidth": 1.6},
+            {
+                "x": x,
+                "x2": {"field": "__x2"},
+                "y": _f("__y", "Q"),
+                "y2": {"field": "__y2"},
+                "stroke": stroke,
+                "strokeDash": {**dash_by_kind, "value": [1, 0]},
+                "tooltip": tips,
+            },
+        )
+    if "vline" in marks:
+        layer(
+            "datum.__mark == 'vline'",
+            {"type": "rule", "strokeWidth": 1.6},
+            {"x": x, "stroke": stroke, "strokeDash": dash_by_kind, "tooltip": tips},
+        )
+        text(
+            "datum.__mark == 'vline'",
+            {"x": x, "y": {"value": 0}, "text": {"field": "__label"}},
+            align="left",
+            dx=4,
+            dy=10,
+        )
+    if "point" in marks:
+        layer(
+            "datum.__mark == 'point'",
+            {
+                "type": "point",
+                "shape": "diamond",
+                "filled": True,
+                "size": 120,
+                "stroke": "white",
+                "strokeWidth": 1,
+            },
+            {"x": _f("__x", "Q"), "y": _f("__y", "Q"), "fill": fill, "tooltip": tips},
+        )
+    if "tick" in marks:
+        ytick = _f(spec.y, "N", sort=y_sort)
+        layer(
+            "datum.__mark == 'tick'",
+            {"type": "tick", "thickness": 2.5, "size": 16, "color": _REF_COLOR},
+            {"x": _f("__x", "Q"), "y": ytick, "tooltip": tips},
+        )
+        text(
+            "datum.__mark == 'tick'",
+            {"x": _f("__x", "Q"), "y": ytick, "text": {"field": "__label"}},
+            align="left",
+            dx=5,
+            baseline="middle",
+        )
+    if "release" in marks:
+        rel = "datum.__mark == 'release'"
+        layer(
+            rel,
+            {"type": "rule", "strokeDash": [4, 3], "color": "#555"},
+            {
+                "x": _f("__x", "T", scale={"type": "utc"}),
+                "tooltip": [
+                    _f("__label", "N", title="release"),
+                    _f("__x", "T", title="date", format="%Y-%m-%d"),
+                ],
+            },
+        )
+        layer(
+            rel,
+            {
+                "type": "text",
+                "angle": 270,
+                "align": "right",
+                "baseline": "bottom",
+                "dx": -4,
+                "fontSize": 9,
+                "color": "#333",
+            },
+            {
+                "x": _f("__x", "T", scale={"type": "utc"}),
+                "y": {"value": 4},
+                "text": {"field": "__label"},
+            },
+        )
+    labelled = guides["__mark"].isin(["hline", "band", "point", "slope"]) & guides["__lx"].notna()
+    for align in ("right", "left"):
+        if (labelled & (guides["__align"] == align)).any():
+            text(
+                "indexof(['hline','band','point','slope'], datum.__mark) >= 0 && "
+                f"isValid(datum.__lx) && datum.__align == '{align}'",
+                {"x": _f("__lx", xt, scale=xscale), "y": _f("__ly", "Q"), "text": {"field": "__label"}},
+                align=align, baseline="bottom", dx=-3 if align == "right" else 6, dy=-3, fontWeight="bold",
+            )  # fmt: skip
+    return layers
+
+
+# ------------------------------------------------------------------------------ chart
 def vega_lite(
     spec: ChartSpec,
     df: pd.DataFrame,
     *,
     title: str = "",
     markers: pd.DataFrame | None = None,
+    references: pd.DataFrame | None = None,
+    extras: dict[str, pd.DataFrame] | None = None,
+    palette: Palette | None = None,
     width: int = WIDTH,
     height: int = HEIGHT,
+    interactive: bool = True,
 ) -> dict[str, Any] | None:
-    """A Vega-Lite spec (dict) for ``df`` drawn as ``spec``; None for table-only artifacts."""
-    if isinstance(spec, TableOnly) or df.empty or spec.y not in df.columns:
+    """A Vega-Lite spec (dict) for ``df`` drawn as ``spec``; None when there is nothing to draw.
+
+    ``references`` are paper overlays (:func:`tokencensus.report.overlays.reference_frame`),
+    ``markers`` release dates (F1), ``extras`` the artifact's companion tables (F26 medians).
+    ``interactive=False`` leaves out hover, legend toggles and zoom (static figures).
+    """
+    if isinstance(spec, TableOnly) or df.empty:
         return None
-    drawable = df[df[spec.y].notna()] if spec.y in df.columns else df
+    if spec.y not in df.columns or spec.x not in df.columns:
+        return None
+    valid = df[spec.y].notna() & df[spec.x].notna()
+    if isinstance(spec, Scatter):
+        for col, log in ((spec.x, spec.log_x), (spec.y, spec.log_y)):
+            if log:
+                valid &= pd.to_numeric(df[col], errors="coerce") > 0
+    drawable = df[valid]
     if drawable.empty:
         return None
-    data = _prepare(drawable)
-    base = alt.Chart(alt.Data(values=data.to_dict(orient="records")))
-    enc: dict[str, Any] = {"tooltip": _tooltip(spec, drawable)}
-    params: list[Any] = []
-    if spec.color:
-        domain = _color_domain(spec, drawable)
-        legend_sel = alt.selection_point(fields=[spec.color], bind="legend", name="legend")
-        params.append(legend_sel)
-        ckind = "O" if spec.color in _TEMPORAL else "N"
-        enc["color"] = alt.Color(
-            f"{spec.color}:{ckind}",
-            scale=alt.Scale(domain=domain, range=colors_for(domain)),
-            sort=domain,
-            legend=alt.Legend(title=spec.color.replace("_", " "), symbolLimit=40),
-        )
-        enc["opacity"] = alt.condition(legend_sel, alt.value(0.9), alt.value(0.12))
-        if isinstance(spec, (StackedArea, StackedBar)):
-            enc["order"] = alt.Order("color_rank:Q")
-            base = base.transform_calculate(
-                color_rank=f"indexof({domain!r}, datum['{spec.color}'])".replace("'", '"')
-            )
+    pal = palette or Palette()
+    facet = spec.facet if spec.facet and spec.facet in df.columns else None
+    temporal = _kind(drawable, spec.x) == "T"
+    color_field = spec.color if spec.color and spec.color in df.columns else None
+    stacked = isinstance(spec, (StackedArea, StackedBar))
 
-    if isinstance(spec, StackedArea):
-        chart = base.mark_area(interpolate="monotone")
-    elif isinstance(spec, StackedBar):
-        chart = base.mark_bar()
-    elif isinstance(spec, Line):
-        chart = base.mark_line(point=alt.OverlayMarkDef(size=18))
-    elif isinstance(spec, Bar):
-        domain = [str(v) for v in drawable[spec.y]]
-        chart = base.mark_bar().encode(
-            x=alt.X(
-                f"{spec.x}:Q",
-                title=spec.x_title or spec.x,
-                axis=alt.Axis(format=_AXIS_FORMATS.get(spec.y_format)),
-            ),
-            y=alt.Y(f"{spec.y}:N", sort="-x", title=spec.y_title or spec.y),
-            color=alt.Color(
-                f"{spec.y}:N", scale=alt.Scale(domain=domain, range=colors_for(domain)), legend=None
-            ),
-            tooltip=enc["tooltip"],
+    guides = guide_frame(
+        spec, df, references=references, markers=markers, extras=extras, palette=pal
+    )
+    if facet:
+        guides = _spread_over_panels(guides, drawable[facet])
+    data = _union(df, guides, spec, facet)
+
+    main_filter = (
+        f"!isValid(datum.__mark) && isValid({_datum(spec.y)}) && isValid({_datum(spec.x)})"
+    )
+    if isinstance(spec, Scatter):
+        for col, log in ((spec.x, spec.log_x), (spec.y, spec.log_y)):
+            if log:
+                main_filter += f" && {_datum(col)} > 0"
+    base: list[dict[str, Any]] = [{"filter": main_filter}]
+    enc: dict[str, Any] = {"tooltip": _tooltip(spec, drawable)}
+    params: list[dict[str, Any]] = []
+    legend_pred: dict[str, Any] | None = None
+    domain: list[str] = []
+    y_sort: list[str] | None = None
+
+    if color_field and not isinstance(spec, Bar):
+        domain = _color_domain(spec, drawable)
+        if interactive:
+            params.append(
+                {
+                    "name": "legend",
+                    "select": {"type": "point", "fields": [_esc(color_field)]},
+                    "bind": "legend",
+                }
+            )
+            legend_pred = {
+                "or": [{"param": "legend"}, {"not": {"field": _esc(color_field), "valid": True}}]
+            }
+        ordinal = color_field in _TEMPORAL
+        scale = (
+            {"domain": domain, "scheme": "viridis"}
+            if ordinal
+            else {"domain": domain, "range": pal.colors(domain)}
         )
-        height = max(120, 22 * len(domain))
-        params = []
+        legend: dict[str, Any] = {"title": color_field.replace("_", " "), "symbolLimit": 40}
+        if len(domain) > 18:
+            legend["columns"] = 2
+        enc["color"] = _f(
+            color_field, "O" if ordinal else "N", scale=scale, sort=domain, legend=legend
+        )
+        if stacked:
+            # a clicked legend entry shows that series alone, stacked from zero
+            if interactive:
+                base.append({"filter": {"param": "legend"}})
+            ranks = ", ".join(_js(d) for d in domain)
+            base.append({"calculate": f"indexof([{ranks}], {_datum(color_field)})", "as": "__rank"})
+            enc["order"] = {"field": "__rank", "type": "quantitative"}
+        elif interactive:
+            enc["opacity"] = {"condition": {"param": "legend", "value": 0.95}, "value": 0.1}
+
+    extra_layers: list[dict[str, Any]] = []
+    if isinstance(spec, StackedArea):
+        mark: dict[str, Any] = {"type": "area", "interpolate": "monotone"}
+        main = {"mark": mark, "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc}}
+    elif isinstance(spec, StackedBar) and temporal:
+        # weekly bars on a time axis (so it zooms): each bar spans its week, stacked by hand
+        day = f"time(toDate({_datum(spec.x)}))"
+        y_enc = _y(spec, "__y0")
+        y_enc.pop("stack", None)
+        y_enc["scale"] = {**y_enc.get("scale", {}), "zero": True}
+        main = {
+            "transform": [
+                {"calculate": f"{day} + 0.6 * 864e5", "as": "__x0"},
+                {"calculate": f"{day} + 6.4 * 864e5", "as": "__x1"},
+                {
+                    "stack": _esc(spec.y),
+                    "groupby": [_esc(spec.x)],
+                    "as": ["__y0", "__y1"],
+                    "sort": [{"field": "__rank", "order": "ascending"}] if color_field else [],
+                },
+            ],
+            "mark": {"type": "rect"},
+            "encoding": {
+                "x": _x(spec, drawable, "__x0"),
+                "x2": {"field": "__x1"},
+                "y": y_enc,
+                "y2": {"field": "__y1"},
+                **{k: v for k, v in enc.items() if k != "order"},
+            },
+        }
+    elif isinstance(spec, StackedBar):
+        main = {
+            "mark": {"type": "bar"},
+            "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc},
+        }
+    elif isinstance(spec, Line):
+        mark = {"type": "line", "strokeWidth": 1.8, "point": {"size": 16}}
+        main = {"mark": mark, "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc}}
+        if {"share_low", "share_high"} <= set(df.columns) and not color_field:
+            extra_layers.append(
+                {
+                    "transform": base,
+                    "mark": {"type": "area", "opacity": 0.18, "color": "#1f3b73"},
+                    "encoding": {
+                        "x": _x(spec, drawable),
+                        "y": _f("share_low", "Q"),
+                        "y2": {"field": "share_high"},
+                        "tooltip": enc["tooltip"],
+                    },
+                }
+            )
+    elif isinstance(spec, Bar):
+        order = drawable.sort_values(spec.x, ascending=False, kind="stable")
+        y_sort = [str(v) for v in order[spec.y]]
+        main = {
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": _f(spec.x, "Q", title=spec.x_title or spec.x.replace("_", " "),
+                        axis={"format": _AXIS_FORMATS.get(spec.y_format), "orient": "top"}),
+                "y": _f(spec.y, "N", sort=y_sort, title=spec.y_title or spec.y),
+                "color": _f(spec.y, "N", scale={"domain": y_sort, "range": pal.colors(y_sort)}, legend=None),
+                "tooltip": enc["tooltip"],
+            },
+        }  # fmt: skip
+        height = max(120, 17 * len(y_sort))
     elif isinstance(spec, Scatter):
-        chart = base.mark_circle(size=80)
+        mark = {
+            "type": "circle",
+            "size": 70,
+            "opacity": 0.85,
+            "stroke": "white",
+            "strokeWidth": 0.5,
+        }
+        main = {"mark": mark, "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc}}
+        if spec.label and spec.label in df.columns:
+            extra_layers.append(
+                {
+                    "transform": base,
+                    "mark": {
+                        "type": "text",
+                        "align": "left",
+                        "dx": 7,
+                        "fontSize": 10,
+                        "color": "#333",
+                    },
+                    "encoding": {
+                        "x": _x(spec, drawable),
+                        "y": _y(spec),
+                        "text": _f(spec.label, "N"),
+                    },
+                }
+            )
     else:  # pragma: no cover - every spec class is handled above
         raise TypeError(f"no renderer for {type(spec).__name__}")
 
-    if not isinstance(spec, Bar):
-        chart = chart.encode(x=_x(spec, drawable), y=_y(spec, drawable), **enc)
-        if isinstance(spec, Scatter) and spec.label and spec.label in drawable.columns:
-            labels = base.mark_text(align="left", dx=7, fontSize=10).encode(
-                x=_x(spec, drawable), y=_y(spec, drawable), text=f"{spec.label}:N"
-            )
-            chart = alt.layer(chart.add_params(*params), labels)
-            params = []
-    if _kind(drawable, spec.x) == "T" and not spec.facet and not isinstance(spec, StackedBar):
-        params.append(alt.selection_interval(bind="scales", encodings=["x"], name="zoom"))
+    main["transform"] = base + main.get("transform", [])
+    if temporal and interactive:
+        params.append(
+            {"name": "zoom", "select": {"type": "interval", "encodings": ["x"]}, "bind": "scales"}
+        )
     if params:
-        chart = chart.add_params(*params)
-    if markers is not None and not markers.empty and spec.markers:
-        m = _prepare(markers)
-        marks = alt.Chart(alt.Data(values=m.to_dict(orient="records")))
-        mx = alt.X("release_date:T", scale=alt.Scale(type="utc"))
-        rules = marks.mark_rule(strokeDash=[4, 3], color="#555").encode(
-            x=mx, tooltip=["label:N", alt.Tooltip("release_date:T", format="%Y-%m-%d")]
+        main["params"] = params
+    layers = [main, *extra_layers]
+    if temporal and color_field and interactive:
+        layers.append(_hover_rule(spec, drawable, base, domain, color_field, facet))
+    layers.extend(_guide_layers(spec, drawable, guides, legend_pred, y_sort))
+
+    out: dict[str, Any] = {"$schema": SCHEMA, "data": {"name": "data"}}
+    if title:
+        out["title"] = title
+    if facet:
+        out["facet"] = _f(
+            facet, "N", title=None, sort=list(dict.fromkeys(str(v) for v in drawable[facet]))
         )
-        texts = marks.mark_text(
-            angle=270, align="right", baseline="bottom", dx=-4, fontSize=9, color="#333"
-        ).encode(x=mx, y=alt.value(4), text="label:N")
-        chart = alt.layer(chart, rules, texts)
-    if spec.facet and spec.facet in drawable.columns:
-        chart = chart.properties(width=_FACET_WIDTH, height=_FACET_HEIGHT).facet(
-            facet=alt.Facet(f"{spec.facet}:N", title=None), columns=2
-        )
-        chart = chart.resolve_scale(x="independent")
-        return chart.properties(title=title).to_dict(validate=False)
-    chart = chart.properties(width=width, height=height, title=title)
-    return chart.to_dict(validate=False)
+        out["columns"] = 2
+        out["spec"] = {"layer": layers, "width": _FACET_WIDTH, "height": _FACET_HEIGHT}
+        out["resolve"] = {"scale": {"x": "shared" if temporal else "independent"}}
+    else:
+        out.update(layer=layers, width=width, height=height)
+    out["config"] = CONFIG
+    out["datasets"] = {"data": data}
+    out["usermeta"] = {"tc": {"table_rows": len(df)}}
+    return out
+
+
+def _spread_over_panels(guides: pd.DataFrame, panels: pd.Series) -> pd.DataFrame:
+    """Guides without a panel are drawn in every panel."""
+    if guides.empty:
+        return guides
+    names = list(dict.fromkeys(str(v) for v in panels.dropna()))
+    parts = [guides[guides["__facet"].notna()]]
+    loose = guides[guides["__facet"].isna()]
+    parts += [loose.assign(__facet=name) for name in names if len(loose)]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else guides.iloc[0:0]
+
+
+def _union(
+    df: pd.DataFrame, guides: pd.DataFrame, spec: ChartSpec, facet: str | None
+) -> list[dict[str, Any]]:
+    """Table rows first (exactly ``len(df)``), then guide rows keyed by series and panel."""
+    records = _records(prepare(df))
+    if guides.empty:
+        return records
+    g = guides.copy()
+    if spec.color and spec.color in df.columns:
+        g[spec.color] = g["__series"]
+    if facet:
+        g[facet] = g["__facet"]
+    if isinstance(spec, Bar):
+        ticks = g["__mark"] == "tick"
+        g[spec.y] = g[spec.y] if spec.y in g.columns else None
+        g.loc[ticks, spec.y] = g.loc[ticks, "__y"]
+        g.loc[ticks, ["__y", "__ly"]] = None
+    g = g.drop(columns=["__series", "__facet"])
+    keep = [c for c in g.columns if g[c].notna().any()]
+    return records + [
+        {k: v for k, v in rec.items() if v is not None} for rec in _records(prepare(g[keep]))
+    ]
+
+
+def _hover_rule(
+    spec: ChartSpec,
+    df: pd.DataFrame,
+    base: list[dict[str, Any]],
+    domain: list[str],
+    color_field: str,
+    facet: str | None,
+) -> dict[str, Any]:
+    """An invisible rule per week that shows every series' value at the pointer."""
+    groupby = [_esc(spec.x)] + ([_esc(facet)] if facet else [])
+    fmt = _FORMATS.get(spec.y_format)
+    tips = [_f(spec.x, "T", format="%Y-%m-%d", title=spec.x)]
+    if facet:
+        tips.insert(0, _f(facet, "N", title=facet))
+    present = {str(v) for v in df[color_field].dropna()}
+    tips += [_f(d, "Q", format=fmt, title=d) for d in domain if d in present][:30]
+    return {
+        "transform": [
+            *base,
+            {"pivot": _esc(color_field), "value": _esc(spec.y), "groupby": groupby},
+        ],
+        "params": [
+            {
+                "name": "hover",
+                "select": {
+                    "type": "point",
+                    "fields": [_esc(spec.x)],
+                    "nearest": True,
+                    "on": "pointerover",
+                    "clear": "pointerout",
+                },
+            }
+        ],
+        "mark": {"type": "rule", "color": "#444", "strokeWidth": 1},
+        "encoding": {
+            "x": _x(spec, df),
+            "opacity": {"condition": {"param": "hover", "empty": False, "value": 0.45}, "value": 0},
+            "tooltip": tips,
+        },
+    }

@@ -1,319 +1,181 @@
 """The report: one self-contained HTML file (charts, captions, data, SQL), readable offline.
 
-The Vega/Vega-Lite/vega-embed bundle is inlined once; every chart's spec carries
-its own data, so the page needs no network and no other file to draw.
+Everything is inline: the styles, the chart library (Vega + Vega-Lite + vega-embed, once),
+each artifact's table (once, as JSON: the chart, the CSV download and nothing else read
+it) and each chart's spec.  The page makes no network request: it opens from disk.
+
+Page scripts report progress on ``window.tcReport``: ``status[id]`` is ``"ok"`` or
+``"error"`` per chart, ``ready`` a promise settled when every chart has been drawn.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from tokencensus.analyses import SECTIONS
-from tokencensus.report.charts import vega_lite
+from tokencensus.report.bundle import vega_bundle
+from tokencensus.report.charts import split_table, table_json
+from tokencensus.report.fmt import fmt_count
+from tokencensus.report.front import front_page
+from tokencensus.report.scorecard_section import scorecard_section
+from tokencensus.report.sections import sections, toc
+from tokencensus.report.specs import artifact_chart, artifact_references, run_palette
 from tokencensus.report.tags import Raw, el, render
 
 if TYPE_CHECKING:
-    from tokencensus.study import ArtifactResult, StudyResult
+    from tokencensus.study import StudyResult
 
-__all__ = ["fmt_count", "render_report"]
+__all__ = ["fmt_count", "render_report", "report_html"]
 
-_MAX_TABLE_ROWS = 60
-
-_CSS = """
-:root { --ink:#1d2433; --muted:#5b6475; --line:#e3e6ec; --accent:#1f3b73; }
+CSS = """
+:root { --ink:#1d2433; --muted:#5b6475; --line:#e3e6ec; --accent:#1f3b73; --bg:#fafbfc; }
 * { box-sizing: border-box; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
-       color: var(--ink); margin: 0; background: #fafbfc; }
-header, main, footer { max-width: 980px; margin: 0 auto; padding: 0 20px; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif;
+       color: var(--ink); margin: 0; background: var(--bg); }
+header, main, footer { max-width: 1000px; margin: 0 auto; padding: 0 20px; }
 header { padding-top: 28px; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 21px; margin: 40px 0 6px; border-bottom: 2px solid var(--accent); padding-bottom: 4px; }
-h3 { font-size: 16px; margin: 28px 0 6px; }
-.sub { color: var(--muted); margin: 0 0 16px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; }
+h1 { font-size: 27px; margin: 0 0 2px; }
+h2 { font-size: 21px; margin: 44px 0 8px; border-bottom: 2px solid var(--accent); padding-bottom: 4px; }
+h2.small { font-size: 16px; margin: 22px 0 6px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 0 0 8px; }
+h3 a.id { color: #fff; background: var(--accent); border-radius: 4px; padding: 1px 7px; text-decoration: none; font-size: 13px; }
+a { color: var(--accent); }
+.sub { color: var(--muted); margin: 0 0 14px; }
+.intro { max-width: 820px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(172px, 1fr)); gap: 10px; margin: 14px 0; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
-.card .v { font-size: 20px; font-weight: 600; }
-.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
-.artifact { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; margin: 14px 0; }
-.chart { overflow-x: auto; }
-.caption { color: var(--muted); font-size: 14px; margin: 8px 0; }
+.card .v { font-size: 22px; font-weight: 650; }
+.card .k { color: var(--ink); font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
+.card .n { color: var(--muted); font-size: 11.5px; line-height: 1.3; margin-top: 2px; }
+.scorecard-summary { display: flex; gap: 14px; align-items: center; background: #eef6ee; border: 1px solid #b9dcbc;
+                     border-radius: 8px; padding: 10px 14px; margin: 12px 0; }
+.scorecard-summary .v { font-size: 24px; font-weight: 700; color: #1b7f3b; white-space: nowrap; }
+table.inputs th { text-align: left; font-weight: normal; color: var(--muted); padding-right: 18px; }
+table.inputs td { text-align: left; }
+nav.toc ol { padding-left: 18px; margin: 8px 0; }
+nav.toc li { margin: 3px 0; }
+a.chip { display: inline-block; font-size: 12px; border: 1px solid var(--line); border-radius: 10px; padding: 0 6px;
+         text-decoration: none; background: #fff; }
+.artifact { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin: 16px 0; }
+.chart { overflow-x: auto; min-height: 60px; }
+.chart[data-rendered="error"] { color: #b42318; }
+.caption { color: var(--ink); font-size: 14px; margin: 8px 0 4px; }
+ul.method { color: var(--muted); font-size: 13px; margin: 4px 0 8px; padding-left: 18px; }
 details { margin: 6px 0; }
-summary { cursor: pointer; color: var(--accent); font-size: 13px; }
+summary { cursor: pointer; color: var(--accent); font-size: 13.5px; }
+.downloads { font-size: 13px; margin: 6px 0; }
+button.csv { font: inherit; font-size: 12.5px; border: 1px solid var(--accent); color: var(--accent); background: #fff;
+             border-radius: 6px; padding: 2px 10px; cursor: pointer; }
+button.csv:hover { background: var(--accent); color: #fff; }
+.table-wrap { overflow-x: auto; max-height: 460px; overflow-y: auto; }
 table { border-collapse: collapse; font-size: 12.5px; margin: 6px 0; }
-th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: right; }
+th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: right; white-space: nowrap; }
+th { position: sticky; top: 0; background: #f3f5f8; }
 th:first-child, td:first-child { text-align: left; }
-pre { background: #f3f5f8; padding: 10px; overflow-x: auto; font-size: 12px; }
+table.scorecard td { white-space: normal; text-align: left; }
+td.status.pass { color: #1b7f3b; font-weight: 600; }
+td.status.fail { color: #b42318; font-weight: 600; }
+td.status.not-measurable { color: var(--muted); }
+pre { background: #f3f5f8; padding: 10px; overflow: auto; font-size: 12px; max-height: 420px; }
 .note { background: #fff8e1; border: 1px solid #f0dca0; border-radius: 8px; padding: 8px 12px; }
-footer { color: var(--muted); font-size: 12px; padding: 30px 20px; }
+footer { color: var(--muted); font-size: 12px; padding: 30px 20px 40px; }
+#vg-tooltip-element { font-family: inherit; }
+@media print {
+  body { background: #fff; }
+  .artifact { break-inside: avoid; border: none; padding: 0; }
+  details.query, button.csv, nav.toc { display: none; }
+}
+"""
+
+#: Fills each chart's table from the page's one copy, draws it, reports on window.tcReport.
+SCRIPT = """
+(function () {
+  const tables = JSON.parse(document.getElementById('tc-tables').textContent);
+  const specs = JSON.parse(document.getElementById('tc-specs').textContent);
+  const report = window.tcReport = { status: {}, errors: [] };
+  function records(t) {
+    const cols = t.columns;
+    return t.rows.map(function (r) {
+      const o = {};
+      for (let i = 0; i < cols.length; i++) o[cols[i]] = r[i];
+      return o;
+    });
+  }
+  const jobs = Object.keys(specs).map(function (id) {
+    const spec = specs[id];
+    const tc = spec.usermeta.tc;
+    spec.datasets.data = records(tables[id]).concat(tc.guides || []);
+    const el = document.getElementById('chart-' + id);
+    return vegaEmbed(el, spec, { actions: false, renderer: 'svg' }).then(function () {
+      report.status[id] = 'ok';
+      el.dataset.rendered = 'ok';
+    }).catch(function (err) {
+      report.status[id] = 'error';
+      report.errors.push(id + ': ' + err);
+      el.dataset.rendered = 'error';
+      el.textContent = 'This chart could not be drawn (' + err + '). The data table below has its numbers.';
+      console.error('chart ' + id + ': ' + err);
+    });
+  });
+  report.ready = Promise.all(jobs).then(function () {
+    performance.mark('tc-charts-drawn');
+    document.body.dataset.charts = 'drawn';
+  });
+  function csv(t) {
+    const cell = function (v) {
+      if (v === null || v === undefined) return '';
+      const s = String(v);
+      return /[",\\n\\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    };
+    return [t.columns.map(cell).join(',')].concat(t.rows.map(function (r) {
+      return r.map(cell).join(',');
+    })).join('\\n') + '\\n';
+  }
+  document.addEventListener('click', function (e) {
+    const b = e.target.closest('button[data-csv]');
+    if (!b) return;
+    const id = b.dataset.csv;
+    const url = URL.createObjectURL(new Blob([csv(tables[id])], { type: 'text/csv' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = id + '.csv';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  });
+})();
 """
 
 
-@cache
-def _vega_bundle() -> str:
-    """Vega + Vega-Lite + vega-embed as one script (built by vl-convert; cached on disk,
-    since building it takes seconds)."""
-    import vl_convert
-
-    version = getattr(vl_convert, "__version__", "0")
-    cache_dir = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tokencensus"
-    cached = cache_dir / f"vega-bundle-{version}.js"
-    if cached.exists():
-        return cached.read_text(encoding="utf-8")
-    bundle = str(vl_convert.javascript_bundle())
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(bundle, encoding="utf-8")
-        tmp.replace(cached)
-    except OSError:
-        pass  # a read-only home only costs the rebuild
-    return bundle
-
-
-def fmt_count(n: float) -> str:
-    """1234567 -> '1.23M' (tokens, events)."""
-    n = float(n)
-    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.3g}{unit}"
-    return f"{n:,.0f}"
-
-
-def _inline(text: str) -> list[object]:
-    """**bold** and *italic* in section intros (module docstrings) -> elements."""
-    out: list[object] = []
-    for i, part in enumerate(re.split(r"(\*\*[^*]+\*\*|\*[^*]+\*)", text.replace("\n", " "))):
-        if i % 2 == 0:
-            out.append(part)
-        elif part.startswith("**"):
-            out.append(el("strong", None, part[2:-2]))
-        else:
-            out.append(el("em", None, part[1:-1]))
-    return out
-
-
-def _fmt_cell(value: Any, col: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float):
-        if col == "share" or col.startswith("share_"):
-            return f"{value:.2%}"
-        return f"{value:,.4g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
-def _data_table(df: pd.DataFrame) -> object:
-    head = df.head(_MAX_TABLE_ROWS)
-    rows = [
-        el(
-            "tr",
-            None,
-            *[el("td", None, _fmt_cell(v, c)) for c, v in zip(head.columns, r, strict=True)],
-        )
-        for r in head.itertuples(index=False)
-    ]
-    more = (
-        el("p", {"class": "caption"}, f"First {_MAX_TABLE_ROWS} of {len(df):,} rows.")
-        if len(df) > _MAX_TABLE_ROWS
-        else None
-    )
-    return [
-        el("table", None, el("tr", None, *[el("th", None, c) for c in head.columns]), *rows),
-        more,
-    ]
-
-
-def _artifact_block(res: ArtifactResult, charts: dict[str, Any]) -> object:
-    a = res.artifact
-    spec = vega_lite(a.chart, res.data, markers=res.markers)
-    chart_div = None
-    if spec is not None:
-        charts[a.id] = spec
-        chart_div = el("div", {"class": "chart", "id": f"chart-{a.id}", "data-artifact": a.id})
-    elif not a.is_table:
-        chart_div = el("p", {"class": "note"}, "No data for this artifact in the input.")
+def _json_script(element_id: str, payload: Any) -> object:
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+    # a "</" inside a script element would end it
     return el(
-        "section",
-        {"class": "artifact", "id": a.id},
-        el("h3", None, f"{a.id} · {a.title}"),
-        chart_div,
-        el("p", {"class": "caption"}, res.caption),
-        el(
-            "details",
-            {"open": a.is_table or None},
-            el(
-                "summary",
-                None,
-                f"Data ({len(res.data):,} rows) · ",
-                el("a", {"href": f"data/{a.id}.csv"}, f"data/{a.id}.csv"),
-            ),
-            _data_table(res.data),
-        ),
-        el("details", None, el("summary", None, "Query"), el("pre", None, res.sql)),
+        "script",
+        {"type": "application/json", "id": element_id},
+        Raw(text.replace("</", "<\\/")),
     )
 
 
-def _front(result: StudyResult) -> object:
+def report_html(result: StudyResult, *, reference: bool = True, bundle: str | None = None) -> str:
+    """The report page as a string (``bundle`` replaces the chart library, for tests)."""
+    palette = run_palette(result.results)
+    specs: dict[str, dict[str, Any] | None] = {}
+    refs: dict[str, pd.DataFrame | None] = {}
+    tables: dict[str, Any] = {}
+    for aid, res in result.results.items():
+        refs[aid] = artifact_references(res) if reference else None
+        specs[aid] = artifact_chart(res, palette=palette, reference=reference)
+        if specs[aid] is not None:
+            tables[aid] = table_json(res.data)
+    drawn = {aid: split_table(s) for aid, s in specs.items() if s is not None}
     m = result.manifest
-    h = m.get("headline", {})
-    rows = m["rows"]
-    cards = [
-        ("events", fmt_count(h.get("events", rows["events"]))),
-        ("tokens", fmt_count(h.get("tokens", 0))),
-        ("models", f"{h.get('models', 0):,}"),
-        ("authors", f"{h.get('authors', 0):,}"),
-        ("open-weights share", f"{h['oss_share']:.1%}" if h.get("oss_share") is not None else "–"),
-        (
-            "Chinese OSS share",
-            f"{h['chinese_oss_share']:.1%}" if h.get("chinese_oss_share") is not None else "–",
-        ),
-        ("weeks", f"{m['window']['weeks']}"),
-    ]
-    unknown = m["unknown_models"]
-    facts = [
-        f"Read {rows['read']:,} records: {rows['events']:,} events studied, "
-        f"{rows['quarantined']:,} quarantined, {rows['duplicates']:,} duplicate ids loaded once, "
-        f"{rows['outside_window']:,} outside the window.",
-        f" Weeks {m['window']['first_week']} to {m['window']['last_week']} (ISO weeks from Monday, UTC).",
-    ]
-    notes = []
-    if unknown["models"]:
-        listed = ", ".join(u["model"] for u in unknown["list"][:8])
-        notes.append(
-            el(
-                "p",
-                {"class": "note"},
-                f"{unknown['models']} model(s) not in the catalog ({fmt_count(unknown['tokens'])} tokens, "
-                f"{unknown['events']:,} events) are shown as Unknown and left out of shares: {listed}"
-                + (" …" if unknown["models"] > 8 else "")
-                + ". Add them with --catalog my_models.csv.",
-            )
-        )
-    if rows["quarantined"]:
-        notes.append(
-            el(
-                "p",
-                {"class": "note"},
-                f"{rows['quarantined']:,} records were rejected; each is in quarantine.jsonl with its "
-                "file, position, field and reason.",
-            )
-        )
-    return [
-        el(
-            "div",
-            {"class": "cards"},
-            *[
-                el(
-                    "div",
-                    {"class": "card"},
-                    el("div", {"class": "v"}, v),
-                    el("div", {"class": "k"}, k),
-                )
-                for k, v in cards
-            ],
-        ),
-        el("p", {"class": "sub"}, *facts),
-        notes,
-    ]
-
-
-# --- reproduction scorecard (tokencensus demo; owner: simulate/scorecard) -------------------
-_STATUS_STYLE = {
-    "pass": "color:#1b7f3b;font-weight:600",
-    "fail": "color:#b42318;font-weight:600",
-    "not measurable": "color:#5b6475",
-}
-
-
-def _scorecard_section(result: StudyResult) -> object:
-    """The demo's scorecard (``manifest["scorecard"]``): every published number vs the run."""
-    card = result.manifest.get("scorecard")
-    if not card:
-        return None
-    s = card["summary"]
-    rate = f" ({s['pass_rate']:.0%})" if s.get("pass_rate") is not None else ""
-    cols = ("id", "artifact", "statement", "published", "measured", "tolerance", "status")
-    rows = [
-        el(
-            "tr",
-            None,
-            *[
-                el(
-                    "td",
-                    {"style": _STATUS_STYLE.get(r["status"])} if c == "status" else None,
-                    str(r.get(c, "")),
-                )
-                for c in cols
-            ],
-        )
-        for r in card["rows"]
-    ]
-    misses = [r for r in card["rows"] if r["status"] == "fail"]
-    return el(
-        "section",
-        {"id": "section-scorecard"},
-        el("h2", None, "Reproduction scorecard"),
-        el(
-            "p",
-            None,
-            f"{s['passed']} of {s['measurable']} measurable published numbers reproduced{rate}; "
-            f"{s['not_measurable']} not measurable on this data. Each statement of FIGURES.md is "
-            "measured on this run's artifacts and judged with the fixed tolerance of its kind "
-            "(±2 pp for exact shares, ±5 pp for approximate ones, ±15% for means and prices, "
-            "±25% for growth factors, ±0.5 for log usage; thresholds, rank lists and detected "
-            "patterns must hold as stated). The full table is in scorecard.csv.",
-        ),
-        el(
-            "p",
-            {"class": "note"},
-            "Misses: "
-            + "; ".join(
-                f"{r['id']} (published {r['published']}, measured {r['measured']})" for r in misses
-            ),
-        )
-        if misses
-        else None,
-        el("table", None, el("tr", None, *[el("th", None, c) for c in cols]), *rows),
-    )
-
-
-def render_report(result: StudyResult, path: Path) -> None:
-    charts: dict[str, Any] = {}
-    body_sections = []
-    by_section: dict[str, list[ArtifactResult]] = {}
-    for res in result.results.values():
-        by_section.setdefault(res.artifact.section, []).append(res)
-    for key, sec in SECTIONS.items():
-        if key not in by_section:
-            continue
-        body_sections.append(
-            el(
-                "section",
-                {"id": f"section-{key}"},
-                el("h2", None, f"{sec.number} {sec.title}"),
-                [el("p", None, *_inline(para)) for para in sec.intro.split("\n\n")],
-                [_artifact_block(r, charts) for r in by_section[key]],
-            )
-        )
-    m = result.manifest
-    script = (
-        "const SPECS = " + json.dumps(charts, default=str).replace("</", "<\\/") + ";\n"
-        "for (const [id, spec] of Object.entries(SPECS)) {\n"
-        "  vegaEmbed('#chart-' + id, spec, {actions: false, renderer: 'svg'})\n"
-        "    .catch(err => { console.error('chart ' + id + ': ' + err); });\n"
-        "}\n"
-    )
+    window = m.get("window") or {}
+    library = vega_bundle() if bundle is None else bundle
     doc = el(
         "html",
         {"lang": "en"},
@@ -322,9 +184,9 @@ def render_report(result: StudyResult, path: Path) -> None:
             None,
             el("meta", {"charset": "utf-8"}),
             el("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}),
-            el("title", None, "tokencensus report"),
-            el("style", None, Raw(_CSS)),
-            el("script", None, Raw(_vega_bundle())),
+            el("title", None, "State of AI on your traffic · tokencensus"),
+            el("link", {"rel": "icon", "href": "data:,"}),
+            el("style", None, Raw(CSS)),
         ),
         el(
             "body",
@@ -336,18 +198,34 @@ def render_report(result: StudyResult, path: Path) -> None:
                 el(
                     "p",
                     {"class": "sub"},
-                    f"tokencensus {m['tokencensus_version']} · engine {m['engine']} · {m['created_at']}",
+                    f"The token study of “State of AI: An Empirical 100 Trillion Token Study with "
+                    f"OpenRouter” (Dec 2025), reproduced on {fmt_count(m['rows']['events'])} "
+                    f"events, weeks {window.get('first_week') or '–'} to "
+                    f"{window.get('last_week') or '–'}. tokencensus {m['tokencensus_version']} · "
+                    f"engine {m['engine']} · {m['created_at']}",
                 ),
-                _front(result),
+                front_page(result),
+                el("h2", {"class": "small"}, "Contents"),
+                toc(result),
             ),
-            el("main", None, *body_sections, _scorecard_section(result)),
+            el("main", None, sections(result, specs, refs), scorecard_section(result)),
             el(
                 "footer",
                 None,
-                "Data files, SQL and manifest.json sit next to this page. "
-                "Definitions follow the State of AI token study (OpenRouter, Dec 2025).",
+                "Data files (data/<ID>.csv and .parquet), SQL (sql/<ID>.sql) and manifest.json "
+                "sit next to this page; figures/ holds PNG and SVG versions of every chart. "
+                "Definitions follow the State of AI token study (OpenRouter, Dec 2025); the "
+                "dashed paper references and the scorecard come from its published numbers.",
             ),
-            el("script", None, Raw(script)),
+            _json_script("tc-tables", tables),
+            _json_script("tc-specs", drawn),
+            el("script", None, Raw(library.replace("</script", "<\\/script"))),
+            el("script", None, Raw(SCRIPT)),
         ),
     )
-    path.write_text("<!doctype html>\n" + render(doc), encoding="utf-8")
+    return "<!doctype html>\n" + render(doc)
+
+
+def render_report(result: StudyResult, path: Path, *, reference: bool = True) -> None:
+    """Write the self-contained report page to ``path``."""
+    Path(path).write_text(report_html(result, reference=reference), encoding="utf-8")

@@ -1,0 +1,256 @@
+"""The report's body: sections 3-8 in the paper's order, one block per artifact.
+
+A block holds the chart, the caption (what is shown), a *method* line computed from the
+run (period, population, sample size and interval width, suppressed cells, paper
+references), the paper-vs-run statements when the run was scored, the data table with a
+CSV download, and the SQL the engine ran.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tokencensus.analyses import SECTIONS
+from tokencensus.report.fmt import fmt_cell
+from tokencensus.report.scorecard_section import artifact_statements
+from tokencensus.report.tags import el
+
+if TYPE_CHECKING:
+    from tokencensus.study import ArtifactResult, StudyResult
+
+__all__ = ["MAX_TABLE_ROWS", "artifact_block", "method_facts", "sections", "toc"]
+
+MAX_TABLE_ROWS = 40
+_ENGINES = {"duckdb": "DuckDB", "spark": "Spark SQL", "pyspark": "Spark SQL"}
+
+
+def _inline(text: str) -> list[object]:
+    """**bold** and *italic* in section intros (module docstrings) -> elements."""
+    out: list[object] = []
+    for i, part in enumerate(re.split(r"(\*\*[^*]+\*\*|\*[^*]+\*)", text.replace("\n", " "))):
+        if i % 2 == 0:
+            out.append(part)
+        elif part.startswith("**"):
+            out.append(el("strong", None, part[2:-2]))
+        else:
+            out.append(el("em", None, part[1:-1]))
+    return out
+
+
+def _day(value: Any) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _sample_size(df: pd.DataFrame, res: ArtifactResult) -> int | None:
+    """Sampled events behind the artifact: each group's count once (groups = keys but the
+    colour dimension, whose levels share their group's sample)."""
+    if "sample_events" not in df.columns:
+        return None
+    dim = res.artifact.chart.color
+    groups = [k for k in res.artifact.keys if k in df.columns and k != dim]
+    counts = pd.to_numeric(df["sample_events"], errors="coerce")
+    if not groups:
+        return int(counts.max()) if counts.notna().any() else None
+    per = df.assign(_n=counts).groupby(groups, dropna=False)["_n"].max()
+    return int(per.sum()) if per.notna().any() else None
+
+
+def method_facts(
+    res: ArtifactResult,
+    manifest: dict[str, Any],
+    references: pd.DataFrame | None = None,
+) -> list[str]:
+    """Plain sentences on how the artifact was computed, from the run itself."""
+    df = res.data
+    facts: list[str] = []
+    if "week" in df.columns and df["week"].notna().any():
+        weeks = pd.to_datetime(df["week"].dropna()).drop_duplicates()
+        facts.append(
+            f"Weekly: {len(weeks)} ISO weeks (Monday to Sunday, UTC), "
+            f"{_day(weeks.min())} to {_day(weeks.max())}."
+        )
+    elif "cohort_month" in df.columns and df["cohort_month"].notna().any():
+        months = pd.to_datetime(df["cohort_month"].dropna())
+        facts.append(
+            f"Monthly cohorts (UTC calendar months) {months.min():%Y-%m} to {months.max():%Y-%m}; "
+            "users are followed over all months of the input."
+        )
+    else:
+        w = manifest.get("window") or {}
+        if w.get("first_week"):
+            facts.append(f"Totals over the window, weeks {w['first_week']} to {w['last_week']}.")
+    if res.artifact.sampled:
+        n = _sample_size(df, res)
+        sample = f"{n:,} classified events" if n else "the classified events"
+        line = f"From the prompt sample: {sample}, token-weighted"
+        if {"share_low", "share_high"} <= set(df.columns):
+            half = (
+                pd.to_numeric(df["share_high"], errors="coerce")
+                - pd.to_numeric(df["share_low"], errors="coerce")
+            ) / 2
+            if half.notna().any():
+                line += (
+                    "; 95% intervals (delta method) in the tooltips and the table, "
+                    f"median half-width ±{100 * float(half.median()):.1f} pp"
+                )
+        facts.append(line + ".")
+    else:
+        events = (manifest.get("rows") or {}).get("events")
+        if events:
+            facts.append(f"From all {events:,} events of the window (no sampling).")
+    if res.suppressed:
+        min_users = (manifest.get("privacy") or {}).get("min_users", "the minimum")
+        facts.append(
+            f"{res.suppressed:,} row(s) describe fewer than {min_users} distinct users and are "
+            "suppressed: blank in the table, left out of the chart."
+        )
+    if references is not None and len(references):
+        labels = "; ".join(str(x).removeprefix("paper: ") for x in references["label"])
+        facts.append(
+            f"Dashed references: the paper's published values ({labels}). "
+            "Hide them with --no-reference."
+        )
+    return facts
+
+
+def _data_table(df: pd.DataFrame) -> object:
+    head = df.head(MAX_TABLE_ROWS)
+    cols = [str(c) for c in head.columns]
+    rows = [
+        el("tr", None, [el("td", None, fmt_cell(v, c)) for c, v in zip(cols, r, strict=True)])
+        for r in head.itertuples(index=False)
+    ]
+    return [
+        el(
+            "div",
+            {"class": "table-wrap"},
+            el("table", {"class": "data"}, el("tr", None, [el("th", None, c) for c in cols]), rows),
+        ),
+        el(
+            "p",
+            {"class": "caption"},
+            f"First {MAX_TABLE_ROWS} of {len(df):,} rows; all in the CSV.",
+        )
+        if len(df) > MAX_TABLE_ROWS
+        else None,
+    ]
+
+
+def artifact_block(
+    res: ArtifactResult,
+    result: StudyResult,
+    spec: dict[str, Any] | None,
+    references: pd.DataFrame | None,
+) -> object:
+    a = res.artifact
+    m = result.manifest
+    if spec is not None:
+        chart: object = el(
+            "div",
+            {"class": "chart", "id": f"chart-{a.id}", "data-artifact": a.id, "role": "img",
+             "aria-label": f"{a.id}: {a.title}"},
+        )  # fmt: skip
+    elif a.is_table:
+        chart = None
+    else:
+        chart = el(
+            "p",
+            {"class": "note empty", "data-artifact": a.id},
+            "No chart: this input has no rows for this artifact"
+            + (" (every row was suppressed by the privacy rule)." if res.suppressed else "."),
+        )
+    engine = _ENGINES.get(str(m.get("engine")), str(m.get("engine", "SQL")))
+    return el(
+        "section",
+        {"class": "artifact", "id": a.id, "data-kind": a.kind},
+        el("h3", None, el("a", {"href": f"#{a.id}", "class": "id"}, a.id), " ", a.title),
+        chart,
+        el("p", {"class": "caption"}, res.caption),
+        el(
+            "ul", {"class": "method"}, [el("li", None, f) for f in method_facts(res, m, references)]
+        ),
+        artifact_statements(result, a.id),
+        el(
+            "details",
+            {"class": "data", "open": a.is_table or None},
+            el("summary", None, f"Data: {len(res.data):,} rows × {len(res.data.columns)} columns"),
+            el(
+                "p",
+                {"class": "downloads"},
+                el("button", {"type": "button", "class": "csv", "data-csv": a.id}, "Download CSV"),
+                " or next to this page: ",
+                el("a", {"href": f"data/{a.id}.csv"}, f"data/{a.id}.csv"),
+                [
+                    [" · ", el("a", {"href": f"data/{a.id}_{name}.csv"}, f"data/{a.id}_{name}.csv")]
+                    for name in res.extras
+                ],
+            ),
+            _data_table(res.data),
+        ),
+        el(
+            "details",
+            {"class": "query"},
+            el("summary", None, f"Query: the {engine} SQL Ibis compiled for this artifact"),
+            el("pre", None, el("code", None, res.sql or "(not recorded)")),
+        ),
+    )
+
+
+def sections(
+    result: StudyResult,
+    specs: dict[str, dict[str, Any] | None],
+    references: dict[str, pd.DataFrame | None],
+) -> list[object]:
+    """Sections in the paper's order; each with its intro and its artifacts' blocks."""
+    by_section: dict[str, list[ArtifactResult]] = {}
+    for res in result.results.values():
+        by_section.setdefault(res.artifact.section, []).append(res)
+    out = []
+    for key, sec in SECTIONS.items():
+        if key not in by_section:
+            continue
+        out.append(
+            el(
+                "section",
+                {"id": f"section-{key}", "class": "paper-section"},
+                el("h2", None, f"{sec.number} {sec.title}"),
+                [el("p", {"class": "intro"}, *_inline(p)) for p in sec.intro.split("\n\n")],
+                [
+                    artifact_block(
+                        r, result, specs.get(r.artifact.id), references.get(r.artifact.id)
+                    )
+                    for r in by_section[key]
+                ],
+            )
+        )
+    return out
+
+
+def toc(result: StudyResult) -> object:
+    """Links to every section and artifact."""
+    by_section: dict[str, list[str]] = {}
+    for res in result.results.values():
+        by_section.setdefault(res.artifact.section, []).append(res.artifact.id)
+    items = []
+    for key, sec in SECTIONS.items():
+        if key in by_section:
+            items.append(
+                el(
+                    "li",
+                    None,
+                    el("a", {"href": f"#section-{key}"}, f"{sec.number} {sec.title}"),
+                    " ",
+                    [
+                        [el("a", {"href": f"#{aid}", "class": "chip"}, aid), " "]
+                        for aid in by_section[key]
+                    ],
+                )
+            )
+    if result.manifest.get("scorecard"):
+        items.append(
+            el("li", None, el("a", {"href": "#section-scorecard"}, "Reproduction scorecard"))
+        )
+    return el("nav", {"class": "toc", "id": "toc"}, el("ol", None, items))
