@@ -413,10 +413,15 @@ def run_study(
     artifacts: Sequence[str] | None = None,
     reporter: Reporter | None = None,
     write_report: bool = True,
+    reference: bool = True,
+    figures: bool = True,
+    pdf: bool = False,
 ) -> StudyResult:
     """Validate ``inputs``, run every (or the chosen) artifact, write ``out_dir``.
 
     The catalog is the shipped one plus ``catalog_files``, unless ``catalog`` is given.
+    With ``write_report``: ``index.html``, plus ``figures/<ID>.png|svg`` (``figures``) and
+    ``report.pdf`` (``pdf``); ``reference`` draws the paper's published values on the charts.
     """
     config = config or StudyConfig()
     reporter = reporter or SilentReporter()
@@ -472,10 +477,17 @@ def run_study(
     manifest["headline"] = headline
     result = StudyResult(out_dir=out, manifest=manifest, results=results)
     if write_report:
-        from tokencensus.report.html import render_report
+        from tokencensus.report.publish import publish_report
 
-        with _timed(timings, "report"):
-            render_report(result, out / "index.html")
+        publish_report(
+            result,
+            out,
+            reference=reference,
+            figures=figures,
+            pdf=pdf,
+            timings=timings,
+            reporter=reporter,
+        )
     timings["total"] = round(time.perf_counter() - t_start, 3)
     manifest["timings_s"] = timings
     (out / "manifest.json").write_text(
