@@ -148,6 +148,13 @@ def study(
     ] = None,
     top_oss: Annotated[int, typer.Option(help="Open-weights models drawn in F3.")] = 15,
     report: Annotated[bool, typer.Option(help="Write index.html.")] = True,
+    reference: Annotated[
+        bool, typer.Option(help="Draw the paper's published values on the charts (dashed).")
+    ] = True,
+    figures: Annotated[
+        bool, typer.Option(help="Write DIR/figures/<ID>.png and .svg for every chart.")
+    ] = True,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write DIR/report.pdf.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Run the study on event files and write DIR/index.html, DIR/data/<ID>.csv, DIR/manifest.json."""
@@ -155,6 +162,10 @@ def study(
     from tokencensus.study import run_study
 
     try:
+        if pdf and report:
+            from tokencensus.report.pdf import require_pdf_support
+
+            require_pdf_support()
         config = StudyConfig(
             start=_parse_date(start, "--start"),
             end=_parse_date(end, "--end"),
@@ -176,6 +187,9 @@ def study(
                 artifacts=[a for a in artifacts.split(",") if a] if artifacts else None,
                 reporter=reporter,
                 write_report=report,
+                reference=reference,
+                figures=figures,
+                pdf=pdf,
             )
     except TokencensusError as exc:
         _fail(exc)
@@ -201,6 +215,7 @@ COMMANDS: dict[str, str] = {
     "classify": "tokencensus.enrich.classify.command:classify_command",
     "simulate": "tokencensus.simulate.command:simulate_command",
     "demo": "tokencensus.simulate.command:demo_command",
+    "compare": "tokencensus.report.command:compare_command",
 }
 
 
