@@ -592,7 +592,8 @@ def vega_lite(
             params.append(
                 {
                     "name": "legend",
-                    "select": {"type": "point", "fields": [_esc(color_field)]},
+                    # a click shows that series alone; more clicks add or remove series
+                    "select": {"type": "point", "fields": [_esc(color_field)], "toggle": "true"},
                     "bind": "legend",
                 }
             )

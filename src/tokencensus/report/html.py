@@ -207,6 +207,14 @@ def report_html(result: StudyResult, *, reference: bool = True, bundle: str | No
                 front_page(result),
                 el("h2", {"class": "small"}, "Contents"),
                 toc(result),
+                el(
+                    "p",
+                    {"class": "sub hint"},
+                    "Reading the charts: hover for the values at a week; click legend entries "
+                    "to show only those series (stacked charts restack them from zero), click "
+                    "again to bring the rest back; drag or scroll a time axis to zoom, "
+                    "double-click to reset. Dashed lines are the paper's published values.",
+                ),
             ),
             el("main", None, sections(result, specs, refs), scorecard_section(result)),
             el(
