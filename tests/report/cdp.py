@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Browser", "Page", "chromium_path", "ensure_chromium"]
+__all__ = ["Browser", "Page", "chromium_path", "ensure_chromium", "ensure_packages"]
 
 FLAGS = (
     "--headless",
@@ -59,26 +59,32 @@ def chromium_path() -> str | None:
     return None
 
 
-def ensure_chromium(packages: tuple[str, ...] = ("chromium",)) -> str:
-    """Chromium's path; installs Debian's ``chromium`` (and ``packages``) with apt-get when
-    missing and running as root.  Raises RuntimeError saying what to do otherwise."""
-    missing = [p for p in packages if p != "chromium" and not _dpkg_installed(p)]
-    path = chromium_path()
-    if path and not missing:
-        return path
+def ensure_packages(packages: tuple[str, ...]) -> None:
+    """Install the Debian ``packages`` that are missing with apt-get (as root).
+
+    Raises RuntimeError saying what to do when they are missing and cannot be installed.
+    """
+    missing = [p for p in packages if not _dpkg_installed(p)]
+    if not missing:
+        return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise RuntimeError(
-            "Chromium (and fonts-noto-cjk fonts-thai-tlwg) are needed for the browser tests: "
-            "apt-get install chromium fonts-noto-cjk fonts-thai-tlwg, or set TOKENCENSUS_CHROMIUM."
+            f"Debian packages {' '.join(missing)} are needed: apt-get install {' '.join(missing)}"
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    want = [p for p in packages if p != "chromium" or not path]
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *want]
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
     if subprocess.run(install, env=env, capture_output=True).returncode != 0:
         for cmd in (["apt-get", "update", "-q"], install):
             done = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-500:]}")
+
+
+def ensure_chromium(packages: tuple[str, ...] = ("chromium",)) -> str:
+    """Chromium's path, installing Debian's ``chromium`` (and the other ``packages``, e.g.
+    fonts) with apt-get when missing (see :func:`ensure_packages`)."""
+    path = chromium_path()
+    ensure_packages(tuple(p for p in packages if p != "chromium" or not path))
     path = chromium_path()
     if not path:
         raise RuntimeError("apt-get installed chromium but no chromium executable is on PATH")

@@ -9,11 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.cdp import Browser, ensure_chromium
+from tests.report.cdp import Browser, ensure_chromium, ensure_packages
 
 FIXTURE_RUN = Path(__file__).resolve().parents[1] / "fixtures" / "report_run"
-#: Debian packages the browser tests need on a fresh machine (fonts for CJK and Thai labels).
-BROWSER_PACKAGES = ("chromium", "fonts-noto-cjk", "fonts-thai-tlwg")
+#: Fonts for CJK and Thai labels (figures and the browser), as Debian packages.
+FONT_PACKAGES = ("fonts-noto-cjk", "fonts-thai-tlwg")
+#: Debian packages the browser tests need on a fresh machine.
+BROWSER_PACKAGES = ("chromium", *FONT_PACKAGES)
+
+
+def _skip_unless_ci(exc: BaseException) -> None:
+    """Missing system packages skip a test on a workstation and fail it in CI (``CI`` set)."""
+    if os.environ.get("CI"):
+        raise exc
+    pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +62,15 @@ def browser() -> Iterator[Browser]:
     try:
         exe = ensure_chromium(BROWSER_PACKAGES)
     except (RuntimeError, OSError) as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
+        _skip_unless_ci(exc)
     with Browser.launch(exe) as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def cjk_thai_fonts() -> None:
+    """Debian's Noto CJK and TLWG Thai fonts, installed with apt-get (as root) when missing."""
+    try:
+        ensure_packages(FONT_PACKAGES)
+    except (RuntimeError, OSError) as exc:
+        _skip_unless_ci(exc)

@@ -182,3 +182,18 @@ def test_time_axis_zooms(loaded):
         time.sleep(0.05)
         after = page.evaluate(labels)
     assert after != before
+
+
+def test_compare_page_renders(browser, fixture_run, tmp_path, artifacts_dir):
+    from tokencensus.report.compare import compare_runs
+
+    compare_runs(fixture_run, fixture_run, tmp_path, labels=("this run", "the demo"))
+    page = browser.new_page(width=1200, height=900)
+    page.navigate((tmp_path / "index.html").as_uri())
+    page.evaluate("window.tcReport.ready", await_promise=True, timeout=120)
+    status = page.evaluate("window.tcReport.status")
+    drawn = {a for a, art in ARTIFACTS.items() if not isinstance(art.chart, TableOnly)}
+    assert set(status) == drawn and set(status.values()) == {"ok"}
+    assert not [c for c in page.console if c["type"] == "error"] and not page.exceptions
+    assert all(u.startswith(("file://", "data:", "blob:")) for u in page.requests)
+    page.screenshot(artifacts_dir / "compare_F1.png", "section#F1")
