@@ -20,7 +20,7 @@ def vega_bundle() -> str:
     cached = cache_dir / f"vega-bundle-{version}.js"
     if cached.exists():
         return cached.read_text(encoding="utf-8")
-    bundle = str(vl_convert.javascript_bundle())
+    bundle = str(vl_convert.javascript_bundle())  # type: ignore[call-arg]
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")

@@ -223,11 +223,11 @@ def _y(spec: ChartSpec, field: str | None = None) -> dict[str, Any]:
     title = spec.y_title or spec.y.replace("_", " ")
     axis = {"format": _AXIS_FORMATS.get(spec.y_format, "~s")}
     if isinstance(spec, Scatter):
-        scale = {"type": "log"} if spec.log_y else {"zero": False}
-        return _f(field, "Q", title=title, axis=axis, scale=scale)
+        log: dict[str, Any] = {"type": "log"} if spec.log_y else {"zero": False}
+        return _f(field, "Q", title=title, axis=axis, scale=log)
     if isinstance(spec, (StackedArea, StackedBar)):
-        scale = {"domain": [0, 1]} if spec.y_format == "percent" else None
-        return _f(field, "Q", title=title, stack="zero", axis=axis, scale=scale)
+        share = {"domain": [0, 1]} if spec.y_format == "percent" else None
+        return _f(field, "Q", title=title, stack="zero", axis=axis, scale=share)
     return _f(field, "Q", title=title, axis=axis, stack=None)
 
 
@@ -281,7 +281,7 @@ def guide_frame(
             "__y": r["y"],
             "__y2": r["y2"],
             "__align": "right" if r["side"] == "right" else "left",
-            "__color": pal[r["series"]] if r.get("series") else _REF_COLOR,
+            "__color": pal[str(r["series"])] if r.get("series") else _REF_COLOR,
             "__series": r.get("series"),
             "__facet": r.get("facet"),
         }
@@ -623,6 +623,7 @@ def vega_lite(
             enc["opacity"] = {"condition": {"param": "legend", "value": 0.95}, "value": 0.1}
 
     extra_layers: list[dict[str, Any]] = []
+    main: dict[str, Any]
     if isinstance(spec, StackedArea):
         mark: dict[str, Any] = {"type": "area", "interpolate": "monotone"}
         main = {"mark": mark, "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc}}

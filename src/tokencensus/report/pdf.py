@@ -4,7 +4,7 @@ Every page is a Vega-Lite document rendered by vl-convert (vector, fonts embedde
 with the headline numbers and the input summary, one page per artifact (title, the static
 chart with its paper references, the caption and how it was computed, the paper-vs-run
 statements) and the reproduction scorecard when the run was scored.  The pages are joined
-with ``pypdf`` (the ``pdf`` extra: ``pip install 'tokencensus[pdf]'``).
+with ``pypdf`` (the ``pdf`` extra: ``pip install pypdf``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["require_pdf_support", "write_pdf"]
 
 PAGE_WIDTH = 900
-_STYLES = {
+_STYLES: dict[str, dict[str, Any]] = {
     "title": {"fontSize": 20, "fontWeight": "bold", "color": "#1d2433", "lh": 30},
     "heading": {"fontSize": 13, "fontWeight": "bold", "color": "#1f3b73", "lh": 22},
     "body": {"fontSize": 11, "fontWeight": "normal", "color": "#1d2433", "lh": 16},
@@ -48,7 +48,7 @@ def _need_pypdf() -> Any:
     except ImportError:
         raise ConfigError(
             "--pdf joins its pages with pypdf, which is not installed. "
-            "Install it with: pip install 'tokencensus[pdf]' (or pip install pypdf)."
+            "Install it with: pip install pypdf (the 'pdf' extra of tokencensus)."
         ) from None
     return pypdf
 
@@ -77,15 +77,15 @@ class _Text:
         self.y += px
 
     def spec(self) -> dict[str, Any]:
-        layers = []
+        layers: list[dict[str, Any]] = []
         for name, st in _STYLES.items():
             if not any(r["style"] == name for r in self.rows):
                 continue
-            enc = {
+            enc: dict[str, Any] = {
                 "x": {"field": "x", "type": "quantitative", "scale": None},
                 "y": {"field": "y", "type": "quantitative", "scale": None},
             }
-            mark = {"type": "text", "align": "left", "baseline": "alphabetic",
+            mark: dict[str, Any] = {"type": "text", "align": "left", "baseline": "alphabetic",
                     "fontSize": st["fontSize"], "fontWeight": st["fontWeight"], "color": st["color"]}  # fmt: skip
             layers.append(
                 {"transform": [{"filter": f"datum.style == '{name}'"}], "mark": mark,

@@ -208,7 +208,7 @@ def sections(
     by_section: dict[str, list[ArtifactResult]] = {}
     for res in result.results.values():
         by_section.setdefault(res.artifact.section, []).append(res)
-    out = []
+    out: list[object] = []
     for key, sec in SECTIONS.items():
         if key not in by_section:
             continue
