@@ -1,19 +1,29 @@
 """Rollups: one pass over raw events into compact tables that every analysis reads.
 
-A rollup is a registered function from base tables to an Ibis table; the runner
-binds its parameters by name and materializes it once, only if an artifact (or
-another rollup) asks for it.  Base tables:
+Raw events are read exactly once, by a *pass* (:func:`scan`), in batches of whole
+ISO weeks.  A pass groups its events to one fine grain, ``events_grain`` (week x
+month x user x model x finish reason x country x language x BYOK x in-window), and
+derives from it the *partials* in :data:`PARTIALS`, each keyed by ``week``; sampled
+events (the classified sample) are kept one row each in ``sampled_events``.
+Partials are additive across weeks, so a store is processed week batch by week
+batch in bounded memory, and a week whose files have not changed can reuse its
+partials from an earlier run (``--incremental``).
 
-- ``events``: deduplicated canonical events (see ``schema.py``), all of them: rollups
-  for the window-bound analyses filter with :func:`in_window` (``config``), while
-  cohort retention follows users over all the months the data holds;
+A rollup is a registered function from partials and reference tables to an Ibis
+table; the runner binds its parameters by name and materializes it once, only if an
+artifact (or another rollup) asks for it.  No rollup and no analysis reads raw
+events.  Reference tables:
+
 - ``models``: the catalog (``Catalog.to_arrow``);
 - ``model_map``: ``raw`` model string as logged -> catalog ``slug`` (null if unknown);
 - ``countries``: ISO country -> ``continent``;
 - ``label_paths``: content-taxonomy ``path`` -> ``tag`` -> ``category`` for every label
   path in the data (the classifier mapping, resolved once in Python).
 
-Weeks are ISO weeks starting Monday, from UTC timestamps; ``week`` is the Monday's date.
+The window (``config.start``/``end``) is applied in the pass: every partial except
+``user_model_month_part`` holds in-window events only, while cohort retention follows
+users over all the months the data holds.  Weeks are ISO weeks starting Monday, from
+UTC timestamps; ``week`` is the Monday's date.
 """
 
 from __future__ import annotations
@@ -30,7 +40,18 @@ from tokencensus.analyses.registry import StudyConfig
 from tokencensus.catalog import UNKNOWN
 from tokencensus.enrich.classify.taxonomy import OTHERS
 
-__all__ = ["ROLLUPS", "Rollup", "in_window", "rollup", "week_of"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "PARTIALS",
+    "PASS_OUTPUTS",
+    "ROLLUPS",
+    "Rollup",
+    "events_grain",
+    "in_window",
+    "rollup",
+    "sampled_events",
+    "week_of",
+]
 
 
 @dataclass(frozen=True)
@@ -123,13 +144,143 @@ MODEL_DIMS = (
 )
 
 
+#: Columns of the fine grain a pass groups raw events to (besides the sums).
+GRAIN_KEYS = (
+    "week",
+    "month",
+    "in_window",
+    "user_id",
+    "model",
+    "finish_reason",
+    "billing_country",
+    "prompt_language",
+    "is_byok",
+)
+#: Raw event columns a pass reads (the scan floor reads exactly these).
+EVENT_COLUMNS = (
+    "id",
+    "created_at",
+    "user_id",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "cost_usd",
+    "finish_reason",
+    "is_byok",
+    "billing_country",
+    "prompt_language",
+    "sampled",
+    "categories",
+)
+
+
+def _window_flag(events: ibis.Table, config: StudyConfig) -> ibis.Value:
+    flag = ibis.literal(True)
+    if config.start is not None:
+        flag = flag & (events.created_at >= datetime.combine(config.start, time.min))
+    if config.end is not None:
+        end = datetime.combine(config.end + timedelta(days=1), time.min)
+        flag = flag & (events.created_at < end)
+    return flag
+
+
+def _int_sum(col: ibis.IntegerValue) -> ibis.Value:
+    return col.sum().cast("int64")
+
+
+def events_grain(events: ibis.Table, config: StudyConfig) -> ibis.Table:
+    """Raw events grouped to the finest grain any rollup needs (one pass, one hash table)."""
+    e = events.mutate(
+        week=week_of(events.created_at),
+        month=events.created_at.truncate("M").date(),
+        in_window=_window_flag(events, config),
+    )
+    return e.group_by(list(GRAIN_KEYS)).agg(
+        requests=_.count().cast("int64"),
+        prompt_tokens=_int_sum(_.prompt_tokens),
+        completion_tokens=_int_sum(_.completion_tokens),
+        reasoning_tokens=_int_sum(_.reasoning_tokens),
+        cached_tokens=_int_sum(_.cached_tokens),
+        cost_usd=_.cost_usd.sum().cast("float64"),
+    )
+
+
+def weekly_part(grain: ibis.Table) -> ibis.Table:
+    """In-window totals per week x raw model x finish reason x country x language x BYOK."""
+    g = grain.filter(grain.in_window)
+    return g.group_by(
+        "week", "model", "finish_reason", "billing_country", "prompt_language", "is_byok"
+    ).agg(
+        requests=_int_sum(_.requests),
+        prompt_tokens=_int_sum(_.prompt_tokens),
+        completion_tokens=_int_sum(_.completion_tokens),
+        reasoning_tokens=_int_sum(_.reasoning_tokens),
+        cached_tokens=_int_sum(_.cached_tokens),
+        cost_usd=_.cost_usd.sum().cast("float64"),
+    )
+
+
+def user_weekly_part(grain: ibis.Table) -> ibis.Table:
+    """In-window requests, tokens, tool-call tokens and spend per week x user x raw model x country."""
+    g = grain.filter(grain.in_window)
+    tokens = g.prompt_tokens + g.completion_tokens
+    return g.group_by("week", "user_id", "model", "billing_country").agg(
+        requests=_int_sum(g.requests),
+        tokens=_int_sum(tokens),
+        tool_call_tokens=_int_sum(ibis.ifelse(g.finish_reason == "tool_calls", tokens, 0)),
+        cost_usd=g.cost_usd.sum().cast("float64"),
+    )
+
+
+def user_language_part(grain: ibis.Table) -> ibis.Table:
+    """In-window tokens and requests per week x user x prompt language."""
+    g = grain.filter(grain.in_window)
+    return g.group_by("week", "user_id", "prompt_language").agg(
+        tokens=_int_sum(g.prompt_tokens + g.completion_tokens), requests=_int_sum(g.requests)
+    )
+
+
+def user_model_month_part(grain: ibis.Table) -> ibis.Table:
+    """Requests and tokens per week x user x raw model x calendar month, window or not."""
+    return grain.group_by("week", "user_id", "model", "month").agg(
+        requests=_int_sum(grain.requests),
+        tokens=_int_sum(grain.prompt_tokens + grain.completion_tokens),
+    )
+
+
+def sampled_events(events: ibis.Table, config: StudyConfig) -> ibis.Table:
+    """The classified sample's in-window events, one row each, with their labels."""
+    e = events.filter(events.sampled & _window_flag(events, config))
+    return e.select(
+        "id",
+        "user_id",
+        "model",
+        week=week_of(e.created_at),
+        event_tokens=e.prompt_tokens + e.completion_tokens,
+        event_cost_usd=e.cost_usd,
+        prompt_tokens=e.prompt_tokens,
+        completion_tokens=e.completion_tokens,
+        is_byok=e.is_byok,
+        categories=e.categories,
+    )
+
+
+#: Partials a pass derives from its ``events_grain`` table; name -> function of the grain.
+PARTIALS: dict[str, Callable[[ibis.Table], ibis.Table]] = {
+    "weekly_part": weekly_part,
+    "user_weekly_part": user_weekly_part,
+    "user_language_part": user_language_part,
+    "user_model_month_part": user_model_month_part,
+}
+#: Every table a pass produces, each with a ``week`` column (the partition of the cache).
+PASS_OUTPUTS: tuple[str, ...] = (*PARTIALS, "sampled_events")
+
+
 @rollup("weekly_facts")
 def weekly_facts(
-    events: ibis.Table,
-    model_map: ibis.Table,
-    models: ibis.Table,
-    countries: ibis.Table,
-    config: StudyConfig,
+    weekly_part: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
     """Token, request and spend totals per week x model x finish reason x region x language x BYOK.
 
@@ -138,94 +289,57 @@ def weekly_facts(
     source_type 'Unknown'.  Region is the billing country's continent ('Unknown'
     when the country is not recorded).
     """
-    e = in_window(events, config)
-    first = e.group_by(
-        week=week_of(e.created_at),
-        model=e.model,
-        finish_reason=e.finish_reason,
-        billing_country=e.billing_country,
-        prompt_language=e.prompt_language,
-        is_byok=e.is_byok,
-    ).agg(
-        requests=_.count(),
-        prompt_tokens=_.prompt_tokens.sum(),
-        completion_tokens=_.completion_tokens.sum(),
-        reasoning_tokens=_.reasoning_tokens.sum(),
-        cached_tokens=_.cached_tokens.sum(),
-        cost_usd=_.cost_usd.sum(),
-    )
-    t = _with_model_attributes(_with_region(first, countries), model_map, models)
+    t = _with_model_attributes(_with_region(weekly_part, countries), model_map, models)
     dims = ["week", *MODEL_DIMS, "finish_reason", "region", "prompt_language", "is_byok"]
     return t.group_by(dims).agg(
-        requests=_.requests.sum(),
-        prompt_tokens=_.prompt_tokens.sum(),
-        completion_tokens=_.completion_tokens.sum(),
-        reasoning_tokens=_.reasoning_tokens.sum(),
-        cached_tokens=_.cached_tokens.sum(),
-        tokens=(_.prompt_tokens + _.completion_tokens).sum(),
-        cost_usd=_.cost_usd.sum(),
+        requests=_int_sum(_.requests),
+        prompt_tokens=_int_sum(_.prompt_tokens),
+        completion_tokens=_int_sum(_.completion_tokens),
+        reasoning_tokens=_int_sum(_.reasoning_tokens),
+        cached_tokens=_int_sum(_.cached_tokens),
+        tokens=_int_sum(_.prompt_tokens + _.completion_tokens),
+        cost_usd=_.cost_usd.sum().cast("float64"),
     )
 
 
 @rollup("user_weekly")
 def user_weekly(
-    events: ibis.Table,
-    model_map: ibis.Table,
-    models: ibis.Table,
-    countries: ibis.Table,
-    config: StudyConfig,
+    user_weekly_part: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
     """Per week x user x model x region: tokens, tool-call tokens, spend and requests.
 
     The user-grain companion of ``weekly_facts``: distinct-user counts for the
     privacy rule and the largest single account behind tool-call traffic (F12).
     """
-    e = in_window(events, config)
-    tool = e.finish_reason == "tool_calls"
-    first = e.group_by(
-        week=week_of(e.created_at),
-        user_id=e.user_id,
-        model=e.model,
-        billing_country=e.billing_country,
-    ).agg(
-        requests=_.count(),
-        tokens=(_.prompt_tokens + _.completion_tokens).sum(),
-        tool_call_tokens=ibis.ifelse(tool, e.prompt_tokens + e.completion_tokens, 0).sum(),
-        cost_usd=_.cost_usd.sum(),
-    )
-    return _with_model_attributes(_with_region(first, countries), model_map, models)
+    return _with_model_attributes(_with_region(user_weekly_part, countries), model_map, models)
 
 
 @rollup("user_languages")
-def user_languages(events: ibis.Table, config: StudyConfig) -> ibis.Table:
+def user_languages(user_language_part: ibis.Table) -> ibis.Table:
     """Per user x detected prompt language: tokens (T2 and its distinct-user counts)."""
-    e = in_window(events, config)
-    return e.group_by("user_id", "prompt_language").agg(
-        tokens=(_.prompt_tokens + _.completion_tokens).sum(), requests=_.count()
+    return user_language_part.group_by("user_id", "prompt_language").agg(
+        tokens=_int_sum(_.tokens), requests=_int_sum(_.requests)
     )
 
 
 @rollup("user_model_month")
-def user_model_month(events: ibis.Table, model_map: ibis.Table, models: ibis.Table) -> ibis.Table:
+def user_model_month(
+    user_model_month_part: ibis.Table, model_map: ibis.Table, models: ibis.Table
+) -> ibis.Table:
     """Per user x model family x calendar month (UTC): requests and tokens, over ALL months.
 
     Cohort retention (F25) follows users beyond the study window. ``family`` is the
     catalog's base model (dated pins and ``:thinking`` variants fold into it).
     """
-    first = events.group_by(
-        user_id=events.user_id,
-        model=events.model,
-        month=events.created_at.truncate("M").date(),
-    ).agg(requests=_.count(), tokens=(_.prompt_tokens + _.completion_tokens).sum())
-    t = _with_model_attributes(first, model_map, models)
+    t = _with_model_attributes(user_model_month_part, model_map, models)
     return t.group_by("user_id", "family", "month").agg(
-        requests=_.requests.sum(), tokens=_.tokens.sum()
+        requests=_int_sum(_.requests), tokens=_int_sum(_.tokens)
     )
 
 
 @rollup("sampled_labels")
 def sampled_labels(
-    events: ibis.Table,
+    sampled_events: ibis.Table,
     model_map: ibis.Table,
     models: ibis.Table,
     label_paths: ibis.Table,
@@ -244,12 +358,7 @@ def sampled_labels(
     ``prompt_tokens``, ``cost_usd`` and ``requests`` are already multiplied by
     ``weight``; ``event_tokens`` and ``event_cost_usd`` are the whole event's.
     """
-    e = in_window(events, config).filter(_.sampled)
-    e = e.mutate(
-        week=week_of(e.created_at),
-        event_tokens=e.prompt_tokens + e.completion_tokens,
-        event_cost_usd=e.cost_usd,
-    )
+    e = sampled_events
     base_cols = [
         "id", "user_id", "model", "week", "event_tokens", "event_cost_usd",
         "prompt_tokens", "completion_tokens", "is_byok",

@@ -7,6 +7,7 @@ on first use, and every artifact reads only those.
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 import time
@@ -31,9 +32,25 @@ from tokencensus.engine.base import Engine
 from tokencensus.enrich.reference import country_continents
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.formats import POS
-from tokencensus.ingest.reader import FILE_COL, ReadSummary, read_events
+from tokencensus.ingest.reader import FILE_COL, FileSummary, ReadSummary, read_events
 from tokencensus.progress import Reporter, SilentReporter
-from tokencensus.rollup import ROLLUPS, in_window
+from tokencensus.rollup import (
+    EVENT_COLUMNS,
+    PARTIALS,
+    ROLLUPS,
+    events_grain,
+    sampled_events,
+)
+from tokencensus.rollup_cache import (
+    CACHE_DIR,
+    PARTITION,
+    RollupCache,
+    StoreWeeks,
+    plan_batches,
+    trusted_store,
+    week_key,
+)
+from tokencensus.schema import EVENT_SCHEMA
 
 __all__ = ["ArtifactResult", "Reporter", "Study", "StudyResult", "run_study"]
 
@@ -79,43 +96,118 @@ class Study:
         self.unknown_models = pd.DataFrame(columns=["model", "events", "tokens"])
         self.counts: dict[str, int] = {}
         self.facts: dict[str, Any] = {}
+        #: How the events were loaded (the manifest's ``load`` section).
+        self.load_info: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
         """Read staged Parquet and drop duplicate ids (the first copy, by file and position, wins)."""
-        raw = self.engine.read_parquet(self.backend, path, "staged_events")
+        raw = self.engine.read_parquet(self.backend, [path], "staged_events")
         rank = ibis.row_number().over(group_by="id", order_by=[raw[FILE_COL], raw[POS]])
         unique = raw.mutate(_rank=rank).filter(ibis._._rank == 0).drop("_rank", FILE_COL, POS)
-        self.tables["events"] = self.engine.materialize(self.backend, "events", unique)
+        events = self.engine.materialize(self.backend, "events", unique)
         staged = int(raw.count().to_pyarrow().as_py())
-        self._count_events(staged)
+        self._load_pass_in_engine(events)
+        self.engine.release(self.backend, "events")
+        self._count_events(staged, mode="validated")
 
     def load_events_table(self, table: pa.Table) -> None:
         """Use an in-memory canonical table (unique ids) as the events: tests, simulations."""
-        t = self.engine.load_arrow(self.backend, "raw_events", table)
-        self.tables["events"] = self.engine.materialize(self.backend, "events", t)
-        self._count_events(table.num_rows)
+        events = self.engine.load_arrow(self.backend, "raw_events", table)
+        self._load_pass_in_engine(events)
+        self._count_events(table.num_rows, mode="in-memory")
 
-    def _count_events(self, staged: int) -> None:
-        events = self.tables["events"]
-        total = int(events.count().to_pyarrow().as_py())
-        inside = int(in_window(events, self.config).count().to_pyarrow().as_py())
+    def load_store(
+        self,
+        store: StoreWeeks,
+        cache: RollupCache,
+        *,
+        incremental: bool = False,
+        reporter: Reporter | None = None,
+    ) -> None:
+        """Read a trusted store's week files directly, pass by pass, through the rollup cache.
+
+        Weeks whose cached outputs match their files and the window are reused when
+        ``incremental``; every other week is read once, in passes of at most
+        ``engine.batch_events`` events.
+        """
+        keys = {w: week_key(store, w, self.config) for w in store.files}
+        reused = cache.reusable(keys) if incremental else set()
+        todo = [w for w in sorted(keys) if w not in reused]
+        batches = plan_batches(todo, store.rows, self.engine.batch_events)
+        if reporter is not None:
+            reporter.start("Reading the store", total=sum(store.rows[w] for w in todo))
+        for n, weeks in enumerate(batches):
+            events = self.engine.read_parquet(
+                self.backend, store.paths(weeks), "events", columns=EVENT_COLUMNS
+            )
+            folder = cache.batch_folder(n)
+            for name, expr in self._pass(events).items():
+                part = expr.mutate(**{PARTITION: expr.week.cast("string")})
+                self.engine.write_parquet(self.backend, part, folder / name, PARTITION)
+            self.engine.release(self.backend, "events_grain")
+            cache.record(weeks, keys, folder)
+            if reporter is not None:
+                reporter.advance(sum(store.rows[w] for w in weeks))
+        if reporter is not None:
+            reporter.finish()
+        cache.commit(keys)
+        for name, schema in _pass_schemas().items():
+            files = cache.files(name, sorted(keys))
+            if files:
+                self.tables[name] = self.engine.read_parquet(
+                    self.backend, files, name, columns=schema.names
+                )
+            else:
+                self.tables[name] = self.engine.load_arrow(
+                    self.backend, name, schema.to_pyarrow().empty_table()
+                )
+        self.load_info = {
+            "mode": "trusted-store",
+            "store": str(store.root),
+            "generator": store.generator,
+            "weeks": len(keys),
+            "weeks_read": len(todo),
+            "weeks_reused": len(reused),
+            "passes": len(batches),
+            "rollup_cache": str(cache.folder),
+        }
+        self._count_events(store.events, mode="trusted-store")
+
+    def _pass(self, events: ibis.Table) -> dict[str, ibis.Table]:
+        """The outputs of one pass over raw events (the grain is materialized, then derived)."""
+        grain = self.engine.materialize(
+            self.backend, "events_grain", events_grain(events, self.config)
+        )
+        outputs = {name: func(grain) for name, func in PARTIALS.items()}
+        outputs["sampled_events"] = sampled_events(events, self.config)
+        return outputs
+
+    def _load_pass_in_engine(self, events: ibis.Table) -> None:
+        """One pass over all of ``events``, its outputs kept as engine tables."""
+        for name, expr in self._pass(events).items():
+            self.tables[name] = self.engine.materialize(self.backend, name, expr)
+        self.engine.release(self.backend, "events_grain")
+        self.load_info = {"mode": "in-engine", "passes": 1}
+
+    def _count_events(self, staged: int, *, mode: str) -> None:
+        parts = self.tables["user_model_month_part"]
+        total = int(parts.requests.sum().to_pyarrow().as_py() or 0)
+        inside = int(self.tables["weekly_part"].requests.sum().to_pyarrow().as_py() or 0)
         self.counts = {
             "staged": staged,
             "duplicates": staged - total,
             "events": inside,
             "outside_window": total - inside,
         }
+        self.load_info["input"] = mode
         self._load_reference_tables()
 
     def _load_reference_tables(self) -> None:
-        events = self.tables["events"]
+        parts = self.tables["user_model_month_part"]
         per_model = (
-            events.group_by("model")
-            .agg(
-                events=ibis._.count(),
-                tokens=(ibis._.prompt_tokens + ibis._.completion_tokens).sum(),
-            )
+            parts.group_by("model")
+            .agg(events=parts.requests.sum(), tokens=parts.tokens.sum())
             .to_pyarrow()
             .to_pandas()
         )
@@ -147,7 +239,7 @@ class Study:
         """Every classifier path in the sample, mapped to its tag and category."""
         from tokencensus.enrich.classify.taxonomy import load_mapping
 
-        sampled = self.tables["events"].filter(ibis._.sampled & ibis._.categories.notnull())
+        sampled = self.tables["sampled_events"].filter(ibis._.categories.notnull())
         labels = sampled.select(label=sampled.categories.unnest())
         paths = labels.select(path=labels.label.path).distinct().to_pyarrow()
         mapping = load_mapping(self.config.label_mapping)
@@ -177,25 +269,16 @@ class Study:
 
     def _facts(self) -> dict[str, Any]:
         """Run facts that captions quote ({events}, {sample_events}, ...)."""
-        window = in_window(self.tables["events"], self.config)
-        row = (
-            window.aggregate(
-                first=window.created_at.min(),
-                last=window.created_at.max(),
-                sample=window.sampled.sum(),
-            )
-            .to_pyarrow()
-            .to_pylist()[0]
-        )
-        first = pd.Timestamp(row["first"]) if row["first"] is not None else None
-        last = pd.Timestamp(row["last"]) if row["last"] is not None else None
-        monday = lambda ts: (ts - pd.Timedelta(days=ts.weekday())).date()  # noqa: E731
+        weeks = self.tables["weekly_part"]
+        row = weeks.aggregate(first=weeks.week.min(), last=weeks.week.max()).to_pyarrow()
+        first, last = row.column("first")[0].as_py(), row.column("last")[0].as_py()
+        sample = int(self.tables["sampled_events"].count().to_pyarrow().as_py())
         return {
             "events": f"{self.counts['events']:,}",
-            "sample_events": f"{int(row['sample'] or 0):,}",
-            "first_week": monday(first) if first is not None else "–",
-            "last_week": monday(last) if last is not None else "–",
-            "weeks": ((monday(last) - monday(first)).days // 7 + 1) if first is not None else 0,
+            "sample_events": f"{sample:,}",
+            "first_week": first if first is not None else "–",
+            "last_week": last if last is not None else "–",
+            "weeks": ((last - first).days // 7 + 1) if first is not None else 0,
             "min_users": self.config.min_users,
             "recent_weeks": self.config.recent_weeks,
             "label_threshold": self.config.label_threshold,
@@ -255,8 +338,10 @@ class Study:
             .to_pylist()[0]
         )
         tokens, known = int(row["tokens"] or 0), int(row["known_tokens"] or 0)
-        paid = wf.filter(wf.known & ~wf.is_byok).group_by("model").agg(
-            tokens=wf.tokens.sum(), cost_usd=wf.cost_usd.sum()
+        paid = (
+            wf.filter(wf.known & ~wf.is_byok)
+            .group_by("model")
+            .agg(tokens=wf.tokens.sum(), cost_usd=wf.cost_usd.sum())
         )
         paid = paid.filter((paid.tokens > 0) & (paid.cost_usd > 0))
         per_m = paid.select(cost_per_m=(paid.cost_usd / paid.tokens * 1e6).cast("float64"))
@@ -303,7 +388,11 @@ class Study:
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
         expr = self.expression(artifact)
-        df = _sort(expr.to_pyarrow().to_pandas(), artifact.order_by).reset_index(drop=True)
+        if with_sql:
+            arrow, sql = self.engine.execute(self.backend, expr)
+        else:
+            arrow, sql = expr.to_pyarrow(), ""
+        df = _sort(arrow.to_pandas(), artifact.order_by).reset_index(drop=True)
         df, suppressed = apply_privacy(df, artifact.keys, self.config.min_users)
         extras: dict[str, pd.DataFrame] = {}
         if artifact.post is not None:
@@ -318,7 +407,7 @@ class Study:
         return ArtifactResult(
             artifact=artifact,
             data=df.reset_index(drop=True),
-            sql=self.engine.to_sql(expr) if with_sql else "",
+            sql=sql,
             caption=_fill(artifact.caption, self.facts),
             extras=extras,
             suppressed=suppressed,
@@ -369,6 +458,17 @@ def apply_privacy(
     return df, int(mask.sum())
 
 
+@functools.cache
+def _pass_schemas() -> dict[str, ibis.Schema]:
+    """The schema of each pass output (to read cached outputs, or stand in for empty ones)."""
+    schema = ibis.Schema.from_pyarrow(EVENT_SCHEMA)
+    events = ibis.table({c: schema[c] for c in EVENT_COLUMNS}, name="events")
+    grain = events_grain(events, StudyConfig())
+    out = {name: func(grain).schema() for name, func in PARTIALS.items()}
+    out["sampled_events"] = sampled_events(events, StudyConfig()).schema()
+    return out
+
+
 class _Facts(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -416,9 +516,15 @@ def run_study(
     reference: bool = True,
     figures: bool = True,
     pdf: bool = False,
+    incremental: bool = False,
+    trust_store: bool = True,
 ) -> StudyResult:
-    """Validate ``inputs``, run every (or the chosen) artifact, write ``out_dir``.
+    """Read ``inputs``, run every (or the chosen) artifact, write ``out_dir``.
 
+    One tokencensus store as the input is read directly (its rows were validated and
+    deduplicated when written; ``trust_store=False`` validates it like any file), with
+    its per-week rollups kept in ``out_dir/rollup-cache``; ``incremental`` reuses
+    those of unchanged weeks.  Other inputs are validated, staged and deduplicated.
     The catalog is the shipped one plus ``catalog_files``, unless ``catalog`` is given.
     With ``write_report``: ``index.html``, plus ``figures/<ID>.png|svg`` (``figures``) and
     ``report.pdf`` (``pdf``); ``reference`` draws the paper's published values on the charts.
@@ -434,25 +540,43 @@ def run_study(
     if catalog is None:
         catalog = load_catalog(*catalog_files)
 
+    store, why_not = trusted_store(inputs) if trust_store else (None, "validation was asked for")
+    if incremental and store is None:
+        raise ConfigError(
+            f"--incremental needs one tokencensus store as the input (here: {why_not}); "
+            "it reuses the rollups of the store's unchanged weeks."
+        )
     with tempfile.TemporaryDirectory(prefix=".staging-", dir=out) as staging:
-        with _timed(timings, "read"):
-            reporter.start("Reading and validating inputs")
-            summary = read_events(
-                inputs,
-                Path(staging),
-                out / "quarantine.jsonl",
-                on_rows=lambda _f, n: reporter.advance(n),
-            )
-            reporter.finish()
-        if summary.loaded == 0:
-            raise InputError(_nothing_loaded(summary))
+        if store is None:
+            with _timed(timings, "read"):
+                reporter.start("Reading and validating inputs")
+                summary = read_events(
+                    inputs,
+                    Path(staging),
+                    out / "quarantine.jsonl",
+                    on_rows=lambda _f, n: reporter.advance(n),
+                )
+                reporter.finish()
+            if summary.loaded == 0:
+                raise InputError(_nothing_loaded(summary))
+        else:
+            summary = _store_summary(store, out)
         backend = connect(engine, **(engine_options or {}))
         try:
             study = Study(backend, eng, catalog, config)
             with _timed(timings, "load"):
-                reporter.start("Loading events into " + eng.name)
-                study.load_staged(str(Path(staging) / "*.parquet"))
-                reporter.finish()
+                if store is None:
+                    reporter.start("Loading events into " + eng.name)
+                    study.load_staged(str(Path(staging) / "*.parquet"))
+                    reporter.finish()
+                    study.load_info["validated_because"] = why_not
+                else:
+                    study.load_store(
+                        store,
+                        RollupCache(out / CACHE_DIR),
+                        incremental=incremental,
+                        reporter=reporter,
+                    )
             if study.counts["events"] == 0:
                 raise InputError(
                     f"None of the {summary.loaded:,} valid events falls inside the window "
@@ -534,6 +658,23 @@ def _compute_all(
     return results
 
 
+def _store_summary(store: StoreWeeks, out: Path) -> ReadSummary:
+    """The read summary of a trusted store (nothing validated, nothing quarantined)."""
+    files = [
+        FileSummary(
+            path=str(store.root), format="tokencensus-store", read=store.events, loaded=store.events
+        )
+    ]
+    return ReadSummary(
+        files=files,
+        staging_dir=store.root,
+        quarantine_path=out / "quarantine.jsonl",
+        quarantined=0,
+        quarantine_reasons={},
+        quarantine_examples=[],
+    )
+
+
 def _nothing_loaded(summary: ReadSummary) -> str:
     lines = [
         f"No usable events: read {summary.read:,} records from {len(summary.files)} file(s), "
@@ -541,6 +682,16 @@ def _nothing_loaded(summary: ReadSummary) -> str:
     ]
     lines += [f"  {e}" for e in summary.quarantine_examples[:5]]
     return "\n".join(lines)
+
+
+def _load_section(study: Study) -> dict[str, Any]:
+    info = dict(study.load_info)
+    if info.get("mode") == "trusted-store":
+        info["validation"] = (
+            "skipped: a tokencensus store's rows were validated and deduplicated by id "
+            "when they were written"
+        )
+    return info
 
 
 def _manifest(
@@ -565,6 +716,7 @@ def _manifest(
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "engine": eng.name,
         "inputs": [vars(f) for f in summary.files],
+        "load": _load_section(study),
         "rows": {
             "read": summary.read,
             "quarantined": summary.quarantined,

@@ -1,8 +1,14 @@
-"""The engine adapter interface: every engine difference lives behind these methods."""
+"""The engine adapter interface: every engine difference lives behind these methods.
+
+Capability flags (class attributes) describe the real differences the study plans
+around; code outside ``engine/`` reads the flags, never the engine's name.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -16,13 +22,28 @@ class Engine(ABC):
     name: str
     #: sqlglot dialect used to show the SQL behind each artifact.
     dialect: str
+    #: The pip extra that installs the engine's library (None: always installed).
+    extra: str | None = None
+    #: Most raw events one rollup pass reads: a store's weeks are grouped into passes of
+    #: at most this many events, so memory stays bounded however large the store is.
+    #: None: all weeks in one pass (the engine partitions and spills by itself).
+    batch_events: int | None = None
 
     @abstractmethod
     def connect(self, **options: Any) -> ibis.BaseBackend: ...
 
     @abstractmethod
-    def read_parquet(self, backend: ibis.BaseBackend, path: str, name: str) -> ibis.Table:
-        """A table over Parquet files (a file, a folder or a glob)."""
+    def read_parquet(
+        self,
+        backend: ibis.BaseBackend,
+        paths: Sequence[str | Path],
+        name: str,
+        columns: Sequence[str] | None = None,
+    ) -> ibis.Table:
+        """A table over Parquet files (explicit file paths; folder names never add columns).
+
+        With ``columns`` only those columns, in that order.
+        """
 
     def load_arrow(self, backend: ibis.BaseBackend, name: str, table: pa.Table) -> ibis.Table:
         """A (small) in-memory Arrow table as a named engine table."""
@@ -31,6 +52,23 @@ class Engine(ABC):
     def materialize(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
         """Compute ``expr`` once and keep it as a named table for later reads."""
         return backend.create_table(name, expr, temp=True, overwrite=True)
+
+    def release(self, backend: ibis.BaseBackend, name: str) -> None:
+        """Free a table made by :meth:`materialize` (a rollup pass's scratch table)."""
+        backend.drop_table(name, force=True)
+
+    @abstractmethod
+    def write_parquet(
+        self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
+    ) -> None:
+        """Write ``expr`` under ``folder/<partition_by>=<value>/*.parquet``.
+
+        The partition column is not stored inside the files.
+        """
+
+    def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:
+        """Run ``expr``: its result and the SQL shown for it (compiled once where possible)."""
+        return expr.to_pyarrow(), self.to_sql(expr)
 
     def to_sql(self, expr: ibis.Expr) -> str:
         return str(ibis.to_sql(expr, dialect=self.dialect))

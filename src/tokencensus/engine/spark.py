@@ -1,48 +1,136 @@
-"""Apache Spark through Ibis' PySpark backend (extra: tokencensus[spark])."""
+"""Apache Spark through Ibis' PySpark backend (extra: tokencensus[spark]).
+
+Only this module imports pyspark.  ``connect(master=...)`` starts (or reuses) a
+SparkSession on a local or remote master; tables are temporary views, materialized
+tables are cached views, and Parquet is read and written by Spark itself, so the
+same study runs unchanged on a cluster whose workers see the store's paths.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
 
 from tokencensus.engine.base import Engine
-from tokencensus.errors import MissingExtraError
+from tokencensus.errors import EngineError, MissingExtraError
 
 __all__ = ["ENGINE", "SparkEngine"]
+
+#: Session settings tokencensus needs; ``connect(**conf)`` may add or override others.
+DEFAULT_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.adaptive.enabled": "true",
+    # Arrow transfers for results and in-memory tables.
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+#: On a local master the default 200 shuffle partitions only add task overhead.
+LOCAL_CONF: dict[str, str] = {"spark.sql.shuffle.partitions": "8"}
+
+
+def _spark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError:
+        raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
+    return pyspark.sql
 
 
 class SparkEngine(Engine):
     name = "spark"
     dialect = "pyspark"
+    extra = "spark"
+    batch_events = None  # Spark partitions, spills and distributes a pass by itself
 
-    def connect(self, *, master: str = "local[2]", **conf: Any) -> ibis.BaseBackend:
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
-        builder = (
-            SparkSession.builder.master(master)
-            .appName("tokencensus")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-        )
-        for key, value in conf.items():
+    def connect(
+        self, *, master: str = "local[2]", log_level: str = "ERROR", **conf: Any
+    ) -> ibis.BaseBackend:
+        sql = _spark()
+        builder = sql.SparkSession.builder.master(master).appName("tokencensus")
+        settings = {**DEFAULT_CONF, **(LOCAL_CONF if master.startswith("local") else {})}
+        settings.update({k: str(v) for k, v in conf.items()})
+        for key, value in settings.items():
             builder = builder.config(key, value)
-        return ibis.pyspark.connect(builder.getOrCreate())
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # Java missing or too old, master unreachable
+            raise EngineError(
+                f"Could not start Spark on master {master!r}: {exc}. Spark needs Java 17 or "
+                "21 (set JAVA_HOME) and, for a cluster, a reachable --spark-master URL."
+            ) from None
+        session.sparkContext.setLogLevel(log_level)
+        for key, value in settings.items():  # a reused session keeps its old runtime conf
+            if not key.startswith(("spark.ui.", "spark.driver.", "spark.executor.")):
+                session.conf.set(key, value)
+        return ibis.pyspark.connect(session)
 
-    def read_parquet(self, backend: ibis.BaseBackend, path: str, name: str) -> ibis.Table:
-        return backend.read_parquet(path, table_name=name)
+    def read_parquet(
+        self,
+        backend: ibis.BaseBackend,
+        paths: Sequence[str | Path],
+        name: str,
+        columns: Sequence[str] | None = None,
+    ) -> ibis.Table:
+        session = backend._session
+        df = session.read.parquet(*[str(p) for p in paths])
+        if columns is not None:  # also drops partition columns Spark infers from folder names
+            df = df.select(*columns)
+        df.createOrReplaceTempView(name)
+        return backend.table(name)
+
+    def load_arrow(self, backend: ibis.BaseBackend, name: str, table: pa.Table) -> ibis.Table:
+        from ibis.backends.pyspark.datatypes import PySparkSchema
+
+        schema = PySparkSchema.from_ibis(ibis.Schema.from_pyarrow(table.schema))
+        df = backend._session.createDataFrame(table, schema=schema)
+        df.createOrReplaceTempView(name)
+        return backend.table(name)
 
     def materialize(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
         table = backend.create_view(name, expr, overwrite=True)
-        backend._session.table(name).cache()
+        backend._session.table(name).cache().count()  # eager: later views may drop its inputs
         return table
 
+    def release(self, backend: ibis.BaseBackend, name: str) -> None:
+        catalog = backend._session.catalog
+        if catalog.tableExists(name):
+            catalog.uncacheTable(name)
+            catalog.dropTempView(name)
+
+    def write_parquet(
+        self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
+    ) -> None:
+        backend._run_pre_execute_hooks(expr)
+        df = backend._session.sql(backend.compile(expr))
+        (
+            df.write.mode("overwrite")
+            .option("compression", "zstd")
+            .partitionBy(partition_by)
+            .parquet(str(folder))
+        )
+
+    def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:
+        from ibis.formats.pyarrow import PyArrowData
+
+        table_expr = expr.as_table()
+        backend._run_pre_execute_hooks(table_expr)
+        sql = backend.compile(table_expr, pretty=True)
+        arrow = backend._session.sql(sql).toArrow()
+        arrow = PyArrowData.convert_table(arrow, table_expr.schema())
+        return table_expr.__pyarrow_result__(arrow), sql
+
     def close(self, backend: ibis.BaseBackend) -> None:
-        # Keep the JVM session alive for reuse within the process; just drop Ibis state.
-        return None
+        # The JVM session is reused by later connects in the process; drop our views only.
+        catalog = backend._session.catalog
+        for table in catalog.listTables():
+            if table.isTemporary:
+                catalog.dropTempView(table.name)
+        backend._session.catalog.clearCache()
 
 
 ENGINE = SparkEngine()
