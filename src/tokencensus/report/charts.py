@@ -288,7 +288,9 @@ def guide_frame(
         if r["mark"] in ("hline", "band"):
             row["__ly"] = r["y2"] if r["mark"] == "band" and r["y2"] is not None else r["y"]
             row["__lx"] = (r["x2"] or x_hi) if row["__align"] == "right" else (r["x"] or x_lo)
-        elif r["mark"] in ("point", "tick"):
+        elif r["mark"] == "point":
+            row["__lx"], row["__ly"], row["__align"] = r["x"], r["y"], "right"
+        elif r["mark"] == "tick":
             row["__lx"], row["__ly"], row["__align"] = r["x"], r["y"], "left"
         elif r["mark"] == "slope":
             row["__lx"], row["__ly"], row["__align"] = r["x2"], r["y2"], "right"
@@ -606,8 +608,10 @@ def vega_lite(
             if ordinal
             else {"domain": domain, "range": pal.colors(domain)}
         )
-        legend: dict[str, Any] = {"title": color_field.replace("_", " "), "symbolLimit": 40}
-        if len(domain) > 18:
+        legend: dict[str, Any] = {"title": color_field.replace("_", " "), "symbolLimit": 60}
+        if facet:  # panels take the width: the legend goes underneath
+            legend.update(orient="bottom", direction="horizontal", columns=4, labelLimit=160)
+        elif len(domain) > 18:
             legend["columns"] = 2
         enc["color"] = _f(
             color_field, "O" if ordinal else "N", scale=scale, sort=domain, legend=legend

@@ -93,11 +93,13 @@ def color_for(label: str) -> str:
 
 
 class Palette:
-    """Colours assigned once per report: fixed labels first, then the rest in the given order.
+    """Colours assigned once per report: fixed labels first, then each dimension's labels.
 
     ``Palette.assign(labels)`` walks ``labels`` (largest first) and gives each unseen label
-    the next colour of the cycle, so the most visible labels of a run get distinct colours
-    and every label keeps its colour in every chart.
+    the next colour of the cycle; :meth:`for_dimensions` does so per dimension (authors,
+    models, tags ...), so the most visible labels of each get distinct colours.  A label
+    keeps its colour in every chart; only when two labels of one chart would share a
+    colour does the smaller one borrow a free colour in that chart.
     """
 
     def __init__(self, assigned: Mapping[str, str] | None = None) -> None:
@@ -105,13 +107,18 @@ class Palette:
 
     @classmethod
     def assign(cls, labels: Iterable[str]) -> Palette:
+        return cls.for_dimensions([labels])
+
+    @classmethod
+    def for_dimensions(cls, dimensions: Iterable[Iterable[str]]) -> Palette:
         colors: dict[str, str] = {}
-        i = 0
-        for label in labels:
-            if label in FIXED or label in colors:
-                continue
-            colors[label] = _CYCLE[i % len(_CYCLE)]
-            i += 1
+        for labels in dimensions:
+            i = 0
+            for label in labels:
+                if label in FIXED or label in colors:
+                    continue
+                colors[label] = _CYCLE[i % len(_CYCLE)]
+                i += 1
         return cls(colors)
 
     def __getitem__(self, label: str) -> str:
@@ -121,13 +128,13 @@ class Palette:
         return label in FIXED or label in self._colors
 
     def colors(self, labels: list[str]) -> list[str]:
-        """Colours for one chart's legend; labels the run never assigned avoid repeats."""
+        """Colours for one chart's legend (in legend order: largest first)."""
         out: list[str] = []
-        used = {self[lab] for lab in labels if lab in self}
+        used: set[str] = set()
         for label in labels:
             color = self[label]
-            if label not in self and color in used:
-                start = _CYCLE.index(color)
+            if label not in FIXED and color in used:
+                start = _CYCLE.index(color) if color in _CYCLE else 0
                 for k in range(1, len(_CYCLE)):
                     candidate = _CYCLE[(start + k) % len(_CYCLE)]
                     if candidate not in used:

@@ -27,8 +27,9 @@ def _legend_field(res: ArtifactResult) -> str | None:
 
 
 def run_palette(results: Mapping[str, ArtifactResult]) -> Palette:
-    """One colour per label across the run: labels ranked by their largest token volume."""
-    volume: dict[str, float] = {}
+    """One colour per label across the run: each legend dimension (author, model, tag ...)
+    ranked by its labels' largest volume, so the largest get distinct colours."""
+    volume: dict[str, dict[str, float]] = {}
     for res in results.values():
         field = _legend_field(res)
         df = res.data
@@ -40,9 +41,12 @@ def run_palette(results: Mapping[str, ArtifactResult]) -> Palette:
         else:
             num = pd.to_numeric(df[value], errors="coerce").fillna(0)
             totals = num.groupby(df[field].astype(str)).sum()
+        dim = volume.setdefault(field, {})
         for label, total in totals.items():
-            volume[str(label)] = max(volume.get(str(label), 0.0), float(total))
-    return Palette.assign(sorted(volume, key=lambda k: (-volume[k], k)))
+            dim[str(label)] = max(dim.get(str(label), 0.0), float(total))
+    return Palette.for_dimensions(
+        sorted(dim, key=lambda k, d=dim: (-d[k], k)) for dim in volume.values()
+    )
 
 
 def artifact_references(res: ArtifactResult) -> pd.DataFrame | None:
