@@ -390,13 +390,16 @@ def _postgres(url: str, csv_path: Path) -> str:
     with psycopg.connect(url) as conn:
         conn.execute('DROP TABLE IF EXISTS "LiteLLM_SpendLogs"')
         conn.execute(f'CREATE TABLE "LiteLLM_SpendLogs" ({cols}, PRIMARY KEY ("request_id"))')
-        header = csv_path.open(encoding="utf-8").readline().strip()
-        with conn.cursor().copy(
-            f'COPY "LiteLLM_SpendLogs" ({header}) FROM STDIN (FORMAT csv, HEADER true)'
-        ) as copy:
-            with csv_path.open("rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    copy.write(chunk)
+        with csv_path.open(encoding="utf-8") as fh:
+            header = ", ".join(f'"{c}"' for c in next(csv.reader(fh)))
+        with (
+            conn.cursor().copy(
+                f'COPY "LiteLLM_SpendLogs" ({header}) FROM STDIN (FORMAT csv, HEADER true)'
+            ) as copy,
+            csv_path.open("rb") as fh,
+        ):
+            while chunk := fh.read(1 << 20):
+                copy.write(chunk)
         conn.execute('CREATE INDEX ON "LiteLLM_SpendLogs" ("startTime")')
     return url
 
