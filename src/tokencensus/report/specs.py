@@ -44,9 +44,11 @@ def run_palette(results: Mapping[str, ArtifactResult]) -> Palette:
         dim = volume.setdefault(field, {})
         for label, total in totals.items():
             dim[str(label)] = max(dim.get(str(label), 0.0), float(total))
-    return Palette.for_dimensions(
-        sorted(dim, key=lambda k, d=dim: (-d[k], k)) for dim in volume.values()
-    )
+    return Palette.for_dimensions(_ranked(dim) for dim in volume.values())
+
+
+def _ranked(volume: dict[str, float]) -> list[str]:
+    return sorted(volume, key=lambda k: (-volume[k], k))
 
 
 def artifact_references(res: ArtifactResult) -> pd.DataFrame | None:
