@@ -4,8 +4,11 @@ Everything is inline: the styles, the chart library (Vega + Vega-Lite + vega-emb
 each artifact's table (once, as JSON: the chart, the CSV download and nothing else read
 it) and each chart's spec.  The page makes no network request: it opens from disk.
 
-Page scripts report progress on ``window.tcReport``: ``status[id]`` is ``"ok"`` or
-``"error"`` per chart, ``ready`` a promise settled when every chart has been drawn.
+The page shows at once; its charts are drawn one by one right after, in page order (a
+chart scrolled into view jumps the queue).  Progress is on ``window.tcReport``:
+``status[id]`` is ``"ok"`` or ``"error"`` per chart, ``ready`` a promise settled when every
+chart has been drawn (then ``body[data-charts="drawn"]`` and the performance mark
+``tc-charts-drawn``).
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ SCRIPT = """
       return o;
     });
   }
-  const jobs = Object.keys(specs).map(function (id) {
+  function draw(id) {
     const spec = specs[id];
     const tc = spec.usermeta.tc;
     spec.datasets.data = records(tables[id]).concat(tc.guides || []);
@@ -112,6 +115,7 @@ SCRIPT = """
     return vegaEmbed(el, spec, { actions: false, renderer: 'svg' }).then(function () {
       report.status[id] = 'ok';
       el.dataset.rendered = 'ok';
+      performance.mark('tc-chart-' + id);
     }).catch(function (err) {
       report.status[id] = 'error';
       report.errors.push(id + ': ' + err);
@@ -119,11 +123,34 @@ SCRIPT = """
       el.textContent = 'This chart could not be drawn (' + err + '). The data table below has its numbers.';
       console.error('chart ' + id + ': ' + err);
     });
-  });
-  report.ready = Promise.all(jobs).then(function () {
-    performance.mark('tc-charts-drawn');
-    document.body.dataset.charts = 'drawn';
-  });
+  }
+  // Charts are drawn one at a time after the page is shown, in page order; a chart
+  // scrolled into view jumps the queue.
+  const queue = Object.keys(specs);
+  let finish;
+  report.ready = new Promise(function (resolve) { finish = resolve; });
+  if ('IntersectionObserver' in window) {
+    const seen = new IntersectionObserver(function (entries) {
+      for (const e of entries) {
+        if (!e.isIntersecting) continue;
+        const id = e.target.dataset.artifact;
+        const i = queue.indexOf(id);
+        if (i > 0) { queue.splice(i, 1); queue.unshift(id); }
+        seen.unobserve(e.target);
+      }
+    }, { rootMargin: '400px' });
+    for (const id of queue) seen.observe(document.getElementById('chart-' + id));
+  }
+  function next() {
+    if (!queue.length) {
+      performance.mark('tc-charts-drawn');
+      document.body.dataset.charts = 'drawn';
+      finish();
+      return;
+    }
+    draw(queue.shift()).then(function () { setTimeout(next, 0); });
+  }
+  setTimeout(next, 0);
   function csv(t) {
     const cell = function (v) {
       if (v === null || v === undefined) return '';
