@@ -234,7 +234,7 @@ def _y(spec: ChartSpec, field: str | None = None) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- guides
 GUIDE_COLUMNS = (
     "__mark", "__kind", "__label", "__statement", "__x", "__x2", "__y", "__y2",
-    "__lx", "__ly", "__align", "__color", "__series", "__facet",
+    "__lx", "__ly", "__align", "__below", "__color", "__series", "__facet",
 )  # fmt: skip
 
 
@@ -287,7 +287,14 @@ def guide_frame(
         }
         if r["mark"] in ("hline", "band"):
             row["__ly"] = r["y2"] if r["mark"] == "band" and r["y2"] is not None else r["y"]
-            row["__lx"] = (r["x2"] or x_hi) if row["__align"] == "right" else (r["x"] or x_lo)
+            if r["x"] is not None and r["x2"] is not None and x_lo is not None:
+                # a level over some weeks: labelled from the end nearer the chart's middle,
+                # above its line (below when a close level would collide)
+                row["__align"] = "left" if _in_left_half(r["x"], r["x2"], x_lo, x_hi) else "right"
+                row["__lx"] = r["x"] if row["__align"] == "left" else r["x2"]
+                row["__below"] = r["side"] == "left"
+            else:
+                row["__lx"] = (r["x2"] or x_hi) if row["__align"] == "right" else (r["x"] or x_lo)
         elif r["mark"] == "point":
             row["__lx"], row["__ly"], row["__align"] = r["x"], r["y"], "right"
         elif r["mark"] == "tick":
@@ -307,6 +314,13 @@ def guide_frame(
                  "__color": "#555555", "__align": "right"}
             )  # fmt: skip
     return pd.DataFrame(rows, columns=list(GUIDE_COLUMNS))
+
+
+def _in_left_half(x: Any, x2: Any, lo: Any, hi: Any) -> bool:
+    """Whether the period [x, x2] centres in the left half of the chart's [lo, hi]."""
+    conv = pd.Timestamp if isinstance(lo, str) else float
+    mid = conv(x) + (conv(x2) - conv(x)) / 2
+    return bool(mid < conv(lo) + (conv(hi) - conv(lo)) / 2)
 
 
 def _missing(value: Any) -> bool:
@@ -389,7 +403,11 @@ def _guide_layers(
 
     def text(expr: str, encoding: dict[str, Any], **mark: Any) -> None:
         # a white halo under the label keeps it readable over filled areas
-        layer(expr, {"type": "text", "stroke": "white", "strokeWidth": 3, **mark}, encoding)
+        layer(
+            expr,
+            {"type": "text", "stroke": "white", "strokeWidth": 3, "strokeJoin": "round", **mark},
+            encoding,
+        )
         layer(expr, {"type": "text", **mark}, {**encoding, "fill": fill})
 
     marks = set(guides["__mark"])
@@ -518,13 +536,18 @@ def _guide_layers(
             },
         )
     labelled = guides["__mark"].isin(["hline", "band", "point", "slope"]) & guides["__lx"].notna()
+    below = guides["__below"].fillna(False).astype(bool)
     for align in ("right", "left"):
-        if (labelled & (guides["__align"] == align)).any():
+        for under in (False, True):
+            if not (labelled & (guides["__align"] == align) & (below == under)).any():
+                continue
             text(
                 "indexof(['hline','band','point','slope'], datum.__mark) >= 0 && "
-                f"isValid(datum.__lx) && datum.__align == '{align}'",
+                f"isValid(datum.__lx) && datum.__align == '{align}' && "
+                f"{'' if under else '!'}datum.__below",
                 {"x": _f("__lx", xt, scale=xscale), "y": _f("__ly", "Q"), "text": {"field": "__label"}},
-                align=align, baseline="bottom", dx=-3 if align == "right" else 6, dy=-3, fontWeight="bold",
+                align=align, baseline="top" if under else "bottom", dx=-3 if align == "right" else 6,
+                dy=4 if under else -3, fontWeight="bold",
             )  # fmt: skip
     return layers
 
