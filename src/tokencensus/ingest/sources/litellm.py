@@ -27,8 +27,11 @@ moderation, speech, rerank, MCP tools, files, batches -- are skipped and counted
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -56,7 +59,6 @@ __all__ = ["NAME", "SHAPES", "SPEND_LOGS_COLUMNS", "inputs", "read", "redact_url
 NAME = "litellm"
 SHAPES = ("spend-logs",)
 TABLE = "LiteLLM_SpendLogs"
-FETCH = 50_000
 LOOKBACK = timedelta(days=1)
 
 #: LiteLLM_SpendLogs columns (schema.prisma) and their PostgreSQL types (Prisma mapping).
@@ -323,18 +325,18 @@ def _postgres_batches(
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
             types = _table_columns(cur, table, source)
-            query, params = _select(table, types, _since(options))
-        with conn.transaction(), conn.cursor(name="tokencensus_spend_logs") as cur:
-            cur.itersize = FETCH
-            cur.execute(query, params)
-            names = [d.name for d in cur.description or []]
-            position = 1
-            while rows := cur.fetchmany(FETCH):
-                cols = list(zip(*rows, strict=False))
-                data = {name: _pg_column(values) for name, values in zip(names, cols, strict=True)}
-                data[POS] = pa.array(range(position, position + len(rows)), pa.int64())
-                position += len(rows)
-                yield pa.table(data), [], "row"
+            query = _select(table, types, _since(options))
+        copy_sql = f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)"
+        with tempfile.TemporaryDirectory(prefix="tokencensus-litellm-") as tmp:
+            dump = Path(tmp) / "spend_logs.csv"
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy, dump.open("wb") as fh:
+                for chunk in copy:
+                    fh.write(chunk)
+            for raw in csv_batches(dump):
+                rows_table = raw.table
+                rows = pc.cast(rows_table.column("_row"), pa.int64())
+                rows_table = rows_table.drop_columns(["_row", POS]).append_column(POS, rows)
+                yield rows_table, [replace(r, file=source.name) for r in raw.rejections], "row"
     except psycopg.Error as exc:
         raise InputError(
             f"Reading {table} from {redact_url(source.url)} failed: {str(exc).strip()}"
@@ -373,7 +375,7 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _select(table: str, types: dict[str, str], since: datetime | None) -> tuple[str, tuple]:
+def _select(table: str, types: dict[str, str], since: datetime | None) -> str:
     cols = []
     for name, dtype in types.items():
         col = _ident(name)
@@ -404,13 +406,12 @@ def _select(table: str, types: dict[str, str], since: datetime | None) -> tuple[
             cols.append(col)
     schema, _, name = table.rpartition(".")
     source = (_ident(schema) + "." if schema else "") + _ident(name)
-    where, params = "", ()  # type: tuple[str, tuple[Any, ...]]
-    if since is not None:
-        where, params = ' WHERE "startTime" >= %s', (since,)
-    return (
-        f'SELECT {", ".join(cols)} FROM {source}{where} ORDER BY "startTime", "request_id"',
-        params,
-    )
+    where = ""
+    if since is not None:  # a datetime we computed: its ISO text is a safe literal
+        where = f" WHERE \"startTime\" >= TIMESTAMP '{since.isoformat(sep=' ')}'"
+    order = 'ORDER BY "startTime", "request_id"'
+    cols.append(f'row_number() OVER ({order}) AS "_row"')
+    return f"SELECT {', '.join(cols)} FROM {source}{where} {order}"
 
 
 def _since(options: SourceOptions) -> datetime | None:
@@ -423,15 +424,3 @@ def _since(options: SourceOptions) -> datetime | None:
         return datetime.fromisoformat(str(mark)) - LOOKBACK
     except ValueError:
         return None
-
-
-def _pg_column(values: tuple) -> pa.Array:
-    try:
-        arr = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pa.array([None if v is None else str(v) for v in values], pa.string())
-    if pa.types.is_timestamp(arr.type) and arr.type.tz is not None:
-        arr = pc.cast(arr, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
-    if pa.types.is_decimal(arr.type):
-        arr = pc.cast(arr, pa.float64())
-    return arr
