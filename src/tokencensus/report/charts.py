@@ -536,7 +536,7 @@ def _guide_layers(
             },
         )
     labelled = guides["__mark"].isin(["hline", "band", "point", "slope"]) & guides["__lx"].notna()
-    below = guides["__below"].fillna(False).astype(bool)
+    below = guides["__below"].eq(True)
     for align in ("right", "left"):
         for under in (False, True):
             if not (labelled & (guides["__align"] == align) & (below == under)).any():
