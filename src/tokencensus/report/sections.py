@@ -139,6 +139,25 @@ def _data_table(df: pd.DataFrame) -> object:
     ]
 
 
+def _reserved_height(spec: dict[str, Any]) -> int:
+    """About the drawn chart's height, kept free so the page does not jump as charts draw."""
+    layers = spec["spec"]["layer"] if "facet" in spec else spec.get("layer", [])
+    color = layers[0].get("encoding", {}).get("color", {}) if layers else {}
+    legend = color.get("legend") or {}
+    entries = (
+        len((color.get("scale") or {}).get("domain") or [])
+        if color.get("legend") is not None
+        else 0
+    )
+    if "facet" in spec:
+        panels = len(spec["facet"].get("sort") or []) or 2
+        rows = -(-panels // int(spec.get("columns", 2)))
+        below = -(-entries // int(legend.get("columns", 4))) * 13 + 20 if entries else 0
+        return rows * (int(spec["spec"].get("height", 190)) + 55) + 90 + below
+    side = -(-entries // int(legend.get("columns", 1))) * 16 + 30 if entries else 0
+    return max(int(spec.get("height", 320)) + 70, side)
+
+
 def artifact_block(
     res: ArtifactResult,
     result: StudyResult,
@@ -151,7 +170,7 @@ def artifact_block(
         chart: object = el(
             "div",
             {"class": "chart", "id": f"chart-{a.id}", "data-artifact": a.id, "role": "img",
-             "aria-label": f"{a.id}: {a.title}"},
+             "aria-label": f"{a.id}: {a.title}", "style": f"min-height: {_reserved_height(spec)}px"},
         )  # fmt: skip
     elif a.is_table:
         chart = None
