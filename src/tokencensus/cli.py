@@ -99,6 +99,11 @@ def _summary(manifest: dict[str, Any], out: Path) -> None:
     table.add_row("artifacts", f"{len(manifest['artifacts'])}")
     report = out / "index.html"
     table.add_row("report", str(report) if report.exists() else f"{out} (data only)")
+    timings = manifest.get("timings_s", {})
+    if "figures" in timings:
+        table.add_row("figures", f"{out / 'figures'} (PNG, SVG)")
+    if "pdf" in timings:
+        table.add_row("pdf", str(out / "report.pdf"))
     out_console = Console()
     out_console.print(table)
     if rows["quarantined"]:
