@@ -44,7 +44,9 @@ def store_snapshot(store: Path) -> dict[str, bytes]:
     return out
 
 
-def generation(i: int, *, day: str = "2025-05-12", user: str = "u1", model: str = "openai/gpt-4o-mini") -> dict:
+def generation(
+    i: int, *, day: str = "2025-05-12", user: str = "u1", model: str = "openai/gpt-4o-mini"
+) -> dict:
     """A valid OpenRouter generation object with id ``gen-<i>``."""
     return {
         "id": f"gen-{i}",
