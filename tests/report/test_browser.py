@@ -197,3 +197,18 @@ def test_compare_page_renders(browser, fixture_run, tmp_path, artifacts_dir):
     assert not [c for c in page.console if c["type"] == "error"] and not page.exceptions
     assert all(u.startswith(("file://", "data:", "blob:")) for u in page.requests)
     page.screenshot(artifacts_dir / "compare_F1.png", "section#F1")
+
+
+def test_csv_download_matches_the_data_files(loaded, report_dir):
+    """The page's CSV of an artifact has the data file's columns, rows and values."""
+    import io
+
+    import pandas as pd
+
+    page, _ = loaded
+    for aid in ("F1", "T3", "F25"):
+        text = page.evaluate(f"window.tcReport.csv({json.dumps(aid)})")
+        got = pd.read_csv(io.StringIO(text))
+        want = pd.read_csv(report_dir / "data" / f"{aid}.csv")
+        assert list(got.columns) == list(want.columns)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-6)

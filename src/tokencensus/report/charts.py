@@ -100,10 +100,21 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(cols, row, strict=True)) for row in _rows(df)]
 
 
-def table_json(df: pd.DataFrame) -> dict[str, Any]:
-    """A table as ``{columns, rows}``: the page's one copy of an artifact's data."""
+#: Significant digits of the page's copy of the tables (full precision: data/<ID>.csv).
+PAGE_DIGITS = 7
+
+
+def table_json(df: pd.DataFrame, digits: int | None = PAGE_DIGITS) -> dict[str, Any]:
+    """A table as ``{columns, rows}``: the page's one copy of an artifact's data, its
+    floats kept to ``digits`` significant digits."""
     p = prepare(df)
-    return {"columns": [str(c) for c in p.columns], "rows": _rows(p)}
+    rows = _rows(p)
+    if digits is not None:
+        for row in rows:
+            for i, v in enumerate(row):
+                if isinstance(v, float):
+                    row[i] = float(f"{v:.{digits}g}")
+    return {"columns": [str(c) for c in p.columns], "rows": rows}
 
 
 def split_table(spec: dict[str, Any]) -> dict[str, Any]:

@@ -161,11 +161,12 @@ SCRIPT = """
       return r.map(cell).join(',');
     })).join('\\n') + '\\n';
   }
+  report.csv = function (id) { return csv(tables[id]); };
   document.addEventListener('click', function (e) {
     const b = e.target.closest('button[data-csv]');
     if (!b) return;
     const id = b.dataset.csv;
-    const url = URL.createObjectURL(new Blob([csv(tables[id])], { type: 'text/csv' }));
+    const url = URL.createObjectURL(new Blob([report.csv(id)], { type: 'text/csv' }));
     const a = document.createElement('a');
     a.href = url;
     a.download = id + '.csv';
@@ -197,8 +198,7 @@ def report_html(result: StudyResult, *, reference: bool = True, bundle: str | No
     for aid, res in result.results.items():
         refs[aid] = artifact_references(res) if reference else None
         specs[aid] = artifact_chart(res, palette=palette, reference=reference)
-        if specs[aid] is not None:
-            tables[aid] = table_json(res.data)
+        tables[aid] = table_json(res.data)  # charts and the CSV download read it
     drawn = {aid: split_table(s) for aid, s in specs.items() if s is not None}
     m = result.manifest
     window = m.get("window") or {}

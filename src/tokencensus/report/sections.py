@@ -200,7 +200,7 @@ def artifact_block(
                 "p",
                 {"class": "downloads"},
                 el("button", {"type": "button", "class": "csv", "data-csv": a.id}, "Download CSV"),
-                " or next to this page: ",
+                " (7 significant digits) or, at full precision, next to this page: ",
                 el("a", {"href": f"data/{a.id}.csv"}, f"data/{a.id}.csv"),
                 [
                     [" · ", el("a", {"href": f"data/{a.id}_{name}.csv"}, f"data/{a.id}_{name}.csv")]
