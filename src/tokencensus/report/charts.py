@@ -50,6 +50,8 @@ WIDTH = 620
 HEIGHT = 320
 _FACET_WIDTH = 300
 _FACET_HEIGHT = 190
+#: Horizontal bar charts draw at most this many bars (the largest).
+MAX_BARS = 30
 _FORMATS = {"percent": ".1%", "si": ".3~s", "number": ",.4~g"}
 _AXIS_FORMATS = {"percent": "%", "si": "~s", "number": "~s"}
 _TEMPORAL = ("week", "month", "date", "release_date", "cohort_month")
@@ -213,7 +215,10 @@ def _x(spec: ChartSpec, df: pd.DataFrame, field: str | None = None) -> dict[str,
     kind = _kind(df, spec.x)
     title = spec.x_title or spec.x.replace("_", " ")
     if isinstance(spec, StackedBar) and kind != "T":
-        return _f(field, "O", title=title, axis={"labelAngle": -40, "labelOverlap": False})
+        order = list(dict.fromkeys(str(v) for v in df[spec.x].dropna()))  # the table's order
+        return _f(
+            field, "O", title=title, sort=order, axis={"labelAngle": -40, "labelOverlap": False}
+        )
     if kind == "T":
         return _f(
             field,
@@ -696,6 +701,8 @@ def vega_lite(
             "mark": {"type": "bar"},
             "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc},
         }
+        if "labelled" in df.columns and color_field:
+            extra_layers += _segment_labels(spec, drawable, base, color_field, facet)
     elif isinstance(spec, Line):
         mark = {"type": "line", "strokeWidth": 1.8, "point": {"size": 16}}
         main = {"mark": mark, "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc}}
@@ -714,7 +721,10 @@ def vega_lite(
             )
     elif isinstance(spec, Bar):
         order = drawable.sort_values(spec.x, ascending=False, kind="stable")
-        y_sort = [str(v) for v in order[spec.y]]
+        y_sort = [str(v) for v in order[spec.y]][:MAX_BARS]
+        if len(order) > MAX_BARS:  # the largest bars; every row stays in the table
+            kept = ", ".join(_js(v) for v in y_sort)
+            base.append({"filter": f"indexof([{kept}], {_datum(spec.y)}) >= 0"})
         main = {
             "mark": {"type": "bar"},
             "encoding": {
@@ -775,6 +785,17 @@ def vega_lite(
         out["facet"] = _f(
             facet, "N", title=None, sort=list(dict.fromkeys(str(v) for v in drawable[facet]))
         )
+        if pd.api.types.is_numeric_dtype(drawable[facet]):  # numbered panels: "panel 1"
+            name = facet.replace("_", " ")
+            out["transform"] = [
+                {"calculate": f"{_js(name + ' ')} + {_datum(facet)}", "as": "__panel"}
+            ]
+            out["facet"] = _f(
+                "__panel",
+                "N",
+                title=None,
+                sort=[f"{name} {v}" for v in dict.fromkeys(drawable[facet].dropna())],
+            )
         out["columns"] = 2
         out["spec"] = {"layer": layers, "width": _FACET_WIDTH, "height": _FACET_HEIGHT}
         out["resolve"] = {"scale": {"x": "shared" if temporal else "independent"}}
@@ -784,6 +805,37 @@ def vega_lite(
     out["datasets"] = {"data": data}
     out["usermeta"] = {"tc": {"table_rows": len(df)}}
     return out
+
+
+def _segment_labels(
+    spec: ChartSpec,
+    df: pd.DataFrame,
+    base: list[dict[str, Any]],
+    color_field: str,
+    facet: str | None,
+) -> list[dict[str, Any]]:
+    """Names inside the stacked segments the data marks ``labelled`` (F21: tags of 7% or more)."""
+    per_panel = df.groupby(facet)[spec.x].nunique().max() if facet else df[spec.x].nunique()
+    width = (_FACET_WIDTH if facet else WIDTH) / max(int(per_panel), 1)
+    groupby = [_esc(spec.x)] + ([_esc(facet)] if facet else [])
+    transform = [
+        *base,
+        {"stack": _esc(spec.y), "groupby": groupby, "as": ["__s0", "__s1"],
+         "sort": [{"field": "__rank", "order": "ascending"}]},
+        {"filter": "datum.labelled === true && datum.__s1 - datum.__s0 >= 0.045"},
+        {"calculate": "(datum.__s0 + datum.__s1) / 2", "as": "__mid"},
+    ]  # fmt: skip
+    enc = {
+        "x": _x(spec, df),
+        "y": _f("__mid", "Q"),
+        "text": _f(color_field, "N"),
+    }
+    mark = {"type": "text", "fontSize": 8.5, "limit": max(int(width) - 6, 20), "baseline": "middle"}
+    return [
+        {"transform": transform, "mark": {**mark, "stroke": "white", "strokeWidth": 2.5,
+                                           "strokeJoin": "round"}, "encoding": enc},
+        {"transform": transform, "mark": {**mark, "color": "#1d2433"}, "encoding": enc},
+    ]  # fmt: skip
 
 
 def _spread_over_panels(guides: pd.DataFrame, panels: pd.Series) -> pd.DataFrame:

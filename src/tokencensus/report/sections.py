@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tokencensus.analyses import SECTIONS
+from tokencensus.chartspec import Bar
+from tokencensus.report.charts import MAX_BARS
 from tokencensus.report.fmt import fmt_cell
 from tokencensus.report.scorecard_section import artifact_statements
 from tokencensus.report.tags import el
@@ -101,6 +103,12 @@ def method_facts(
         events = (manifest.get("rows") or {}).get("events")
         if events:
             facts.append(f"From all {events:,} events of the window (no sampling).")
+    chart = res.artifact.chart
+    if isinstance(chart, Bar) and chart.y in df.columns and df[chart.y].nunique() > MAX_BARS:
+        facts.append(
+            f"The chart draws the {MAX_BARS} largest of {df[chart.y].nunique():,} "
+            f"{chart.y.replace('_', ' ')}s; the table and the CSV have them all."
+        )
     if res.suppressed:
         min_users = (manifest.get("privacy") or {}).get("min_users", "the minimum")
         facts.append(
