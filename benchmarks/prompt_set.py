@@ -13,10 +13,21 @@ Sources (all under ``benchmarks/data/prompts``; see SOURCE.md there):
   templated, so none of them is ever used for evaluation.
 * ``external/`` -- MT-Bench and Vicuna-Bench questions (Apache-2.0), test-only, with their
   labels mapped to ours by ``external/label_map.csv``.
+* ``authors/<ID>.txt`` and ``authors/<ID>.<lang>.txt`` -- hand-written prompts, one file (or
+  one file a language) per deliberately different author persona (A: terse developer/ops
+  engineer, B: student / non-native English speaker, C: professional writer / business user,
+  D: hobbyist role-player / fan-fiction writer, E: native speakers of 11 languages).  Same
+  format as ``en/``.  They are **training** data for the shipped model and the material of
+  the leave-one-author-out evaluation (``train_classifier.py --cross-author``): every row
+  carries its ``author``, and that author's rows are held out of the model that scores them.
 
 Split rule for ``en``: a prompt goes to test when ``crc32(text) % 10 < 3`` (30 %).  Every
 ``en`` prompt is hand-written and distinct (no templates), so no near-duplicates can
 straddle the split.
+
+Every row has an ``author`` field: the persona id for ``authors/``, ``en`` for the first
+hand-written set, ``heldout`` / ``ml`` / ``external`` for the test-only sets, ``gen`` for the
+generators.
 
 Run ``python benchmarks/prompt_set.py`` to (re)write ``train.jsonl``, ``test.jsonl``,
 ``test_multilingual.jsonl`` and ``test_external.jsonl``.
@@ -146,7 +157,9 @@ def read_common_file(path: Path) -> dict[str, list[str]]:
     return pools
 
 
-def _row(source: str, n: int, tax_path: str, text: str, lang: str, mapping) -> dict:
+def _row(
+    source: str, n: int, tax_path: str, text: str, lang: str, mapping, author: str = ""
+) -> dict:
     return {
         "id": f"{source}-{n:04d}",
         "text": text,
@@ -154,7 +167,17 @@ def _row(source: str, n: int, tax_path: str, text: str, lang: str, mapping) -> d
         "category": mapping.category(tax_path),
         "lang": lang,
         "source": source,
+        "author": author or source.split("-", 1)[0],
     }
+
+
+def author_files(folder: Path = HERE / "authors") -> list[tuple[Path, str, str]]:
+    """(file, author id, language) of every ``authors/<ID>[.<lang>].txt`` file, sorted."""
+    out = []
+    for f in sorted(folder.glob("*.txt")):
+        author, _, lang = f.stem.partition(".")
+        out.append((f, author, lang or "en"))
+    return out
 
 
 def build() -> dict[str, list[dict]]:
@@ -170,6 +193,10 @@ def build() -> dict[str, list[dict]]:
             row = _row(f"en-{f.stem}", n, p, text, "en", mapping)
             split = "test" if zlib.crc32(text.encode()) % 10 < 3 else "train"
             out[split].append(row)
+    for f, author, lang in author_files():
+        source = f"author-{author}" + (f"-{lang}" if lang != "en" else "")
+        for n, (p, text) in enumerate(read_prompt_file(f)):
+            out["train"].append(_row(source, n, p, text, lang, mapping, author=author))
     for f in sorted((HERE / "heldout").glob("*.txt")):
         for n, (p, text) in enumerate(read_prompt_file(f)):
             out["test"].append(_row(f"heldout-{f.stem}", n, p, text, f.stem, mapping))
@@ -211,6 +238,7 @@ def build() -> dict[str, list[dict]]:
                         "category": cat,
                         "lang": "en",
                         "source": f"{ds}:{q['category']}",
+                        "author": "external",
                     }
                 )
     return out
