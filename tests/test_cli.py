@@ -48,7 +48,7 @@ def study_run(events_csv, tmp_path_factory):
     result = runner.invoke(
         app,
         ["study", str(events_csv), str(events_csv), "--out", str(out), "--quiet",
-         "--catalog", str(FIXTURES / "catalog_small.csv")],
+         "--catalog", str(FIXTURES / "catalog_small.csv"), "--no-figures"],
     )  # fmt: skip
     return result, out
 
