@@ -1,92 +1,136 @@
-"""Benchmark: the full study on N generated events; prints wall time, stage times and peak RSS.
+"""Benchmark: the full study against the scan floor, on a simulated store of N events.
 
-    python benchmarks/bench_study.py --events 1000000
+    python benchmarks/bench_study.py --events 10000000
+    python benchmarks/bench_study.py --events 100000000 --incremental
+    python benchmarks/bench_study.py --events 100000000 --copies 10   # 1B events, same files
 
-Events are canonical Parquet written once into --work (reused when present with the same N),
-then ``run_study`` reads them through the validating reader like any user input.  Run in a
-fresh process so peak RSS belongs to the study.
+The store is written once by the calibrated simulator into ``--work`` (reused when present).
+For the same Parquet files it prints:
+
+- **scan floor**: one DuckDB pass reading every column the study uses (a min/max/sum of
+  each column, so every value is decoded), same threads as the study;
+- **full study**: ``run_study`` on the store (trusted-store path; data, SQL and manifest,
+  no HTML report unless ``--report``);
+- their ratio (wall and CPU), events/s and the study's peak RSS;
+- with ``--incremental``: a full run on the store without its last week, then an
+  ``incremental`` run after the week is added, against a full run;
+- with ``--copies K``: every week file listed K times (symlinks), so K x N events are read.
+
+Each measurement runs in a fresh process (peak RSS and CPU time are its own).  Wall times
+on a shared machine vary with other load; CPU time (user + system of the process) is the
+steadier figure, and both ratios are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from tokencensus.catalog import load_catalog
-from tokencensus.schema import EVENT_SCHEMA
+THREADS = 2
 
 
-def generate(n: int, path: Path, seed: int = 7, chunk: int = 1_000_000) -> None:
-    """Plain random canonical events (not the calibrated simulator): load for the engine."""
-    rng = np.random.default_rng(seed)
-    slugs = np.array(
-        [*load_catalog().models["slug"].tolist(), "unknown/model-a", "unknown/model-b"]
-    )
-    weights = rng.zipf(1.6, len(slugs)).astype(float)
-    weights /= weights.sum()
-    start = np.datetime64("2024-11-04T00:00:00", "us")
-    span_us = 56 * 7 * 24 * 3600 * 1_000_000
-    countries = np.array(
-        ["US", "DE", "CN", "IN", "BR", "GB", "FR", "JP", "SG", "AU", "NG", None], dtype=object
-    )
-    languages = np.array(["en", "zh-Hans", "ru", "es", "th", "ja", None], dtype=object)
-    reasons = np.array(["stop", "tool_calls", "length", "stop", "stop", None], dtype=object)
-    writer = pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd")
-    for lo in range(0, n, chunk):
-        m = min(chunk, n - lo)
-        prompt = rng.lognormal(7.0, 1.3, m).astype(np.int64)
-        completion = rng.lognormal(5.0, 1.0, m).astype(np.int64)
-        cols = {
-            "id": pa.array([f"gen-{i}" for i in range(lo, lo + m)]),
-            "created_at": pa.array(start + rng.integers(0, span_us, m).astype("timedelta64[us]")),
-            "user_id": pa.array([f"acct-{u}" for u in rng.zipf(1.3, m) % 200_000]),
-            "model": pa.array(rng.choice(slugs, m, p=weights)),
-            "prompt_tokens": pa.array(prompt),
-            "completion_tokens": pa.array(completion),
-            "cost_usd": pa.array((prompt + 4 * completion) * 1e-6),
-            "reasoning_tokens": pa.array((completion * rng.random(m) * 0.5).astype(np.int64)),
-            "cached_tokens": pa.array((prompt * rng.random(m) * 0.3).astype(np.int64)),
-            "finish_reason": pa.array(rng.choice(reasons, m), pa.string()),
-            "is_byok": pa.array(rng.random(m) < 0.03),
-            "billing_country": pa.array(rng.choice(countries, m), pa.string()),
-            "prompt_language": pa.array(rng.choice(languages, m), pa.string()),
-        }
-        table = pa.table(
-            {
-                f.name: cols.get(f.name, pa.nulls(m, f.type))
-                for f in EVENT_SCHEMA
-                if f.name in cols or f.nullable
-            }
-        )
-        writer.write_table(table.cast(EVENT_SCHEMA))
-    writer.close()
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
-def run_child(data: Path, out: Path) -> None:
+def _usage(cpu0: float) -> dict[str, float]:
+    return {
+        "cpu_s": round(_cpu() - cpu0, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def child_floor(store: Path) -> dict[str, float]:
+    import duckdb
+
+    from tokencensus.rollup import EVENT_COLUMNS
+    from tokencensus.rollup_cache import trusted_store
+
+    found, why = trusted_store([store])
+    if found is None:
+        raise SystemExit(f"{store}: {why}")
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in found.paths())
+    touch = {
+        "id": "min(id)",
+        "categories": "sum(len(categories))",
+        "is_byok": "sum(is_byok::int)",
+        "sampled": "sum(sampled::int)",
+        "created_at": "max(created_at)",
+    }
+    numeric = {
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "cached_tokens",
+        "cost_usd",
+    }
+    cols = [touch.get(c, f"sum({c})" if c in numeric else f"min({c})") for c in EVENT_COLUMNS]
+    con = duckdb.connect()
+    con.execute(f"SET threads={THREADS}")
+    cpu0, t0 = _cpu(), time.perf_counter()
+    con.sql(
+        f"SELECT count(*), {', '.join(cols)} FROM read_parquet([{files}], hive_partitioning=false)"
+    ).fetchall()
+    return {"wall_s": round(time.perf_counter() - t0, 2), **_usage(cpu0)}
+
+
+def child_study(store: Path, out: Path, incremental: bool, report: bool) -> dict[str, object]:
     from tokencensus.study import run_study
 
-    t0 = time.perf_counter()
-    result = run_study([str(data)], out)
-    wall = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "wall_s": round(wall, 2),
-                "peak_rss_mb": round(peak_mb),
-                "stages_s": result.manifest["timings_s"],
-            }
-        )
+    cpu0, t0 = _cpu(), time.perf_counter()
+    result = run_study(
+        [str(store)],
+        out,
+        engine_options={"threads": THREADS},
+        write_report=report,
+        figures=False,
+        incremental=incremental,
     )
+    return {
+        "wall_s": round(time.perf_counter() - t0, 2),
+        **_usage(cpu0),
+        "stages_s": result.manifest["timings_s"],
+        "load": result.manifest["load"],
+    }
+
+
+def _run(*args: str) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _view(store: Path, view: Path, weeks: list[Path], copies: int) -> Path:
+    """A store folder whose week folders link to ``store``'s files (``copies`` links each)."""
+    if view.exists():
+        shutil.rmtree(view)
+    (view / "events").mkdir(parents=True)
+    shutil.copy(store / "tokencensus-store.json", view / "tokencensus-store.json")
+    for week in weeks:
+        target = view / "events" / week.name
+        target.mkdir()
+        for part in sorted(week.glob("part-*.parquet")):
+            for k in range(copies):
+                (target / f"part-{part.stem[5:]}-{k:03d}.parquet").symlink_to(part)
+    return view
+
+
+def _add_week(view: Path, week: Path) -> None:
+    target = view / "events" / week.name
+    target.mkdir()
+    for part in sorted(week.glob("part-*.parquet")):
+        (target / part.name).symlink_to(part)
 
 
 def main() -> None:
@@ -95,30 +139,77 @@ def main() -> None:
     )
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--work", type=Path, default=Path("/tmp/tokencensus-bench"))
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--copies", type=int, default=1, help="read every week file K times")
+    ap.add_argument("--incremental", action="store_true", help="also time adding one week")
+    ap.add_argument("--report", action="store_true", help="also write the HTML report")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    data = args.work / f"events-{args.events}.parquet"
-    out = args.work / f"study-{args.events}"
     if args.child:
-        run_child(data, out)
+        kind, *rest = args.child
+        if kind == "floor":
+            print(json.dumps(child_floor(Path(rest[0]))))
+        else:
+            print(
+                json.dumps(child_study(Path(rest[0]), Path(rest[1]), rest[2] == "1", args.report))
+            )
         return
-    args.work.mkdir(parents=True, exist_ok=True)
-    if not data.exists():
+
+    store = args.work / f"store-{args.events}"
+    if not (store / "tokencensus-store.json").exists():
+        from tokencensus.simulate.run import simulate
+
         t0 = time.perf_counter()
-        generate(args.events, data)
-        print(f"generated {args.events:,} events in {time.perf_counter() - t0:.1f}s -> {data}")
-    proc = subprocess.run(
-        [sys.executable, __file__, "--events", str(args.events), "--work", str(args.work), "--child"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"events:        {args.events:,}")
+        simulate(events=args.events, out_dir=store, seed=args.seed, overwrite=True)
+        print(f"simulated {args.events:,} events in {time.perf_counter() - t0:.0f}s -> {store}")
+    weeks = sorted((store / "events").glob("week=*"))
+    events = args.events * args.copies
+    data = store
+    if args.copies > 1:
+        data = _view(store, args.work / f"view-{args.events}x{args.copies}", weeks, args.copies)
+
+    out = args.work / f"study-{events}"
+    shutil.rmtree(out, ignore_errors=True)
+    floor = _run("--child", "floor", str(data))
+    study = _run("--child", "study", str(data), str(out), "0")
+    floor2 = _run("--child", "floor", str(data))
+    best = min(floor, floor2, key=lambda f: f["wall_s"])
+    size = sum(p.stat().st_size for w in weeks for p in w.glob("*.parquet")) * args.copies
+    print(f"events:            {events:,} in {len(weeks)} weeks ({size / 2**30:.2f} GiB Parquet)")
+    print(f"threads:           {THREADS}")
     print(
-        f"study wall:    {figures['wall_s']} s  ({args.events / figures['wall_s']:,.0f} events/s)"
+        f"scan floor:        {best['wall_s']:.2f} s wall, {best['cpu_s']:.2f} s CPU "
+        f"(runs: {floor['wall_s']:.2f} s before, {floor2['wall_s']:.2f} s after the study)"
     )
-    print(f"peak RSS:      {figures['peak_rss_mb']} MB")
-    for stage, secs in figures["stages_s"].items():
-        print(f"  {stage:<10} {secs:>8.2f} s")
+    print(f"full study:        {study['wall_s']:.2f} s wall, {study['cpu_s']:.2f} s CPU")
+    print(
+        f"ratio:             {study['wall_s'] / best['wall_s']:.2f}x wall, "
+        f"{study['cpu_s'] / best['cpu_s']:.2f}x CPU"
+    )
+    print(
+        f"events/s:          {events / study['wall_s']:,.0f} (study), {events / best['wall_s']:,.0f} (floor)"
+    )
+    print(f"peak RSS:          {study['peak_rss_mb']} MB (study), {best['peak_rss_mb']} MB (floor)")
+    for stage, secs in study["stages_s"].items():
+        print(f"  {stage:<12} {secs:>8.2f} s")
+
+    if args.incremental:
+        view = _view(store, args.work / f"view-{args.events}-incremental", weeks[:-1], 1)
+        inc_out = args.work / f"study-{events}-incremental"
+        shutil.rmtree(inc_out, ignore_errors=True)
+        before = _run("--child", "study", str(view), str(inc_out), "0")
+        _add_week(view, weeks[-1])
+        inc = _run("--child", "study", str(view), str(inc_out), "1")
+        load = inc["load"]
+        print(
+            f"incremental:       +1 week ({load['weeks_read']} read, {load['weeks_reused']} reused): "
+            f"{inc['wall_s']:.2f} s wall, {inc['cpu_s']:.2f} s CPU = "
+            f"{inc['wall_s'] / study['wall_s']:.1%} of the full run's wall, "
+            f"{inc['cpu_s'] / study['cpu_s']:.1%} of its CPU "
+            f"(full run without the week: {before['wall_s']:.2f} s)"
+        )
+        for stage, secs in inc["stages_s"].items():
+            print(f"  {stage:<12} {secs:>8.2f} s")
 
 
 if __name__ == "__main__":

@@ -160,9 +160,24 @@ def study(
         bool, typer.Option(help="Write DIR/figures/<ID>.png and .svg for every chart.")
     ] = True,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write DIR/report.pdf.")] = False,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            help="With a store as the input: reuse DIR/rollup-cache for the weeks whose files "
+            "did not change since the last run, read only the others."
+        ),
+    ] = False,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="Validate and deduplicate a store's events like any input file, instead of "
+            "trusting what 'ingest'/'simulate' checked when writing it.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Run the study on event files and write DIR/index.html, DIR/data/<ID>.csv, DIR/manifest.json."""
+    """Run the study on event files or a store and write DIR/index.html, DIR/data/<ID>.csv, DIR/manifest.json."""
     from tokencensus.analyses import StudyConfig
     from tokencensus.study import run_study
 
@@ -178,8 +193,12 @@ def study(
         )
         options: dict[str, Any] = {}
         if database:
+            if engine != "duckdb":
+                raise ConfigError("--database is a DuckDB option; drop it with --engine " + engine)
             options["database"] = database
         if spark_master:
+            if engine != "spark":
+                raise ConfigError("--spark-master needs --engine spark.")
             options["master"] = spark_master
         with RichReporter(enabled=not quiet) as reporter:
             result = run_study(
@@ -195,6 +214,8 @@ def study(
                 reference=reference,
                 figures=figures,
                 pdf=pdf,
+                incremental=incremental,
+                trust_store=not validate,
             )
     except TokencensusError as exc:
         _fail(exc)

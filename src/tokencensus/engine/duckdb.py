@@ -19,9 +19,10 @@ __all__ = ["ENGINE", "DuckDBEngine"]
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
-    #: ~16M events per pass: a pass's grain table stays a few hundred MB and its hash
-    #: tables small, so a billion events stream through in bounded memory.
-    batch_events = 16_000_000
+    #: ~2M events per pass (about a week of a 100M-event year): the pass's hash tables
+    #: stay cache-sized (measured 1.3x the scan floor per week against 1.6x for 8 weeks
+    #: at once) and memory stays bounded however many events the store holds.
+    batch_events = 2_000_000
 
     def connect(
         self,

@@ -1,0 +1,163 @@
+"""Loading: the trusted-store path, passes in batches of weeks, and the incremental cache.
+
+Each check runs a handful of artifacts that together read every rollup (F1: weekly_facts
+and user_weekly, T2: user_languages, F25: user_model_month, F6: sampled_labels).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine.frames import ATOL, RTOL, assert_same_frame
+from tokencensus.analyses import ARTIFACTS, StudyConfig
+from tokencensus.engine import get_engine
+from tokencensus.errors import ConfigError
+from tokencensus.rollup import ROLLUPS
+from tokencensus.rollup_cache import CACHE_DIR, plan_batches
+from tokencensus.study import run_study
+
+EVERY_ROLLUP = ["F1", "T2", "F25", "F6"]
+
+
+def _view(store: Path, dest: Path, weeks: list[Path]) -> Path:
+    """A store whose week folders link to ``store``'s files."""
+    (dest / "events").mkdir(parents=True)
+    shutil.copy(store / "tokencensus-store.json", dest / "tokencensus-store.json")
+    for week in weeks:
+        (dest / "events" / week.name).symlink_to(week, target_is_directory=True)
+    return dest
+
+
+def _weeks(store: Path) -> list[Path]:
+    return sorted((store / "events").glob("week=*"))
+
+
+def _same_results(a: Any, b: Any) -> None:
+    assert list(a.results) == list(b.results)
+    for aid in a.results:
+        keys = tuple(ARTIFACTS[aid].keys)
+        assert_same_frame(a.results[aid].data, b.results[aid].data, keys, aid)
+    assert a.manifest["rows"]["events"] == b.manifest["rows"]["events"]
+    for key, value in a.manifest["headline"].items():
+        other = b.manifest["headline"][key]
+        if isinstance(value, float):
+            assert other == pytest.approx(value, rel=RTOL, abs=ATOL), key
+        else:
+            assert other == value, key
+
+
+@pytest.fixture(scope="module")
+def full(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    out = tmp_path_factory.mktemp("full")
+    return run_study([demo_store], out, artifacts=EVERY_ROLLUP, write_report=False)
+
+
+def test_store_is_read_directly(full: Any, demo_store: Path) -> None:
+    load = full.manifest["load"]
+    assert load["mode"] == "trusted-store"
+    assert load["weeks_read"] == load["weeks"] == len(_weeks(demo_store))
+    assert "validated and deduplicated" in load["validation"]
+    assert full.manifest["rows"]["read"] == full.manifest["rows"]["events"] == 100_000
+    assert not (full.out_dir / "quarantine.jsonl").exists()
+    assert (full.out_dir / CACHE_DIR / "index.json").exists()
+
+
+def test_store_events_folder_is_the_store(demo_store: Path, tmp_path: Path) -> None:
+    """'study STORE/events' (what 'simulate' prints) reads the store directly too."""
+    res = run_study([demo_store / "events"], tmp_path, artifacts=["T2"], write_report=False)
+    assert res.manifest["load"]["mode"] == "trusted-store"
+
+
+def test_validated_path_gives_the_same_numbers(full: Any, demo_store: Path, tmp_path: Path) -> None:
+    checked = run_study(
+        [demo_store], tmp_path, artifacts=EVERY_ROLLUP, write_report=False, trust_store=False
+    )
+    assert checked.manifest["load"]["input"] == "validated"
+    assert checked.manifest["load"]["validated_because"] == "validation was asked for"
+    _same_results(full, checked)
+
+
+def test_many_small_passes_give_the_same_numbers(
+    full: Any, demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_engine("duckdb"), "batch_events", 7_000)
+    small = run_study([demo_store], tmp_path, artifacts=EVERY_ROLLUP, write_report=False)
+    assert small.manifest["load"]["passes"] > 10
+    _same_results(full, small)
+
+
+def test_incremental_reads_only_the_new_week(full: Any, demo_store: Path, tmp_path: Path) -> None:
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-1])
+    out = tmp_path / "out"
+    first = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False)
+    assert first.manifest["load"]["weeks_read"] == len(weeks) - 1
+    (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
+    again = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    load = again.manifest["load"]
+    assert (load["weeks_read"], load["weeks_reused"]) == (1, len(weeks) - 1)
+    _same_results(full, again)
+    # nothing changed: nothing is read
+    same = run_study([view], out, artifacts=["T2"], write_report=False, incremental=True)
+    assert same.manifest["load"]["weeks_read"] == 0
+    # a rewritten week file is read again
+    part = next((weeks[3]).glob("part-*.parquet"))
+    stat = part.stat()
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    touched = run_study([view], out, artifacts=["T2"], write_report=False, incremental=True)
+    assert touched.manifest["load"]["weeks_read"] == 1
+    index = json.loads((out / CACHE_DIR / "index.json").read_text())
+    assert len(index["weeks"]) == len(weeks)
+    live = {e["dir"].split("/")[0] for e in index["weeks"].values()}
+    assert {p.name for p in (out / CACHE_DIR).iterdir() if p.is_dir()} == live
+
+
+def test_incremental_recomputes_weeks_the_window_cuts(demo_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_study([demo_store], out, artifacts=["T2"], write_report=False)
+    config = StudyConfig(start=date(2025, 1, 15), end=date(2025, 6, 10))
+    inc = run_study(
+        [demo_store], out, artifacts=EVERY_ROLLUP, write_report=False, config=config,
+        incremental=True,
+    )  # fmt: skip
+    mondays = [date.fromisoformat(w.name[5:]) for w in _weeks(demo_store)]
+    inside = [m for m in mondays if config.start <= m and m + timedelta(days=6) <= config.end]
+    # weeks the window cuts or leaves out are recomputed, whole weeks inside it reused
+    assert inc.manifest["load"]["weeks_read"] == len(mondays) - len(inside)
+    assert inc.manifest["load"]["weeks_reused"] == len(inside) > 0
+    fresh = run_study(
+        [demo_store], tmp_path / "fresh", artifacts=EVERY_ROLLUP, write_report=False,
+        config=config,
+    )  # fmt: skip
+    _same_results(fresh, inc)
+    assert inc.manifest["rows"]["outside_window"] > 0
+
+
+def test_incremental_needs_a_store(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("id,created_at,user_id,model,prompt_tokens,completion_tokens,cost_usd\n")
+    with pytest.raises(ConfigError, match="--incremental needs one tokencensus store as the input"):
+        run_study([events], tmp_path / "out", incremental=True, write_report=False)
+
+
+def test_plan_batches_groups_consecutive_weeks() -> None:
+    weeks = [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20), date(2025, 1, 27)]
+    rows = dict(zip(weeks, [5, 4, 9, 1], strict=True))
+    assert plan_batches(weeks, rows, 9) == [weeks[:2], weeks[2:3], weeks[3:]]
+    assert plan_batches(weeks, rows, None) == [weeks]
+    assert plan_batches([], rows, 9) == []
+
+
+def test_nothing_reads_raw_events() -> None:
+    """Rollups read pass outputs; analyses read rollups: raw events are read once."""
+    for spec in ROLLUPS.values():
+        assert "events" not in spec.params, spec.name
+    for artifact in ARTIFACTS.values():
+        assert "events" not in artifact.params, artifact.id
