@@ -190,7 +190,7 @@ class Generator:
         thought = np.zeros(n, np.int64)
         reasons = np.flatnonzero(r.reasoning[model])
         mean = wl.reasoning_mean[w][cat[reasons]] * r.effort[model[reasons]]
-        thought[reasons] = _lognormal(rng, mean, 0.9).astype(np.int64)
+        thought[reasons] = _lognormal(rng, mean, 0.6).astype(np.int64)
         completion += thought
         # who served it: only the author's own API (and closed models' clouds) cache prompts
         provider = r.provider_table[model, (u[2] * r.provider_table.shape[1]).astype(np.intp)]

@@ -64,29 +64,39 @@ class _Chooser:
     ``[tastes]`` weigh models of the listed origins up (group 1..), the others do not (0).
     """
 
-    def __init__(self, platform: Platform, roster: Roster) -> None:
+    def __init__(self, platform: Platform, roster: Roster, grid: WeekGrid) -> None:
         markets = [MARKETS.index(w.market) for w in platform.workloads.values()]
         base = roster.appeal[markets, :] * _price_terms(platform, roster)
         rows = [base]
+        markets = [w.market for w in platform.workloads.values()]
         for taste in platform.tastes.values():
-            factor = np.array([taste.get(o, 1.0) for o in roster.origin])
-            rows.append(base * factor[None, :])
+            factor = np.array([float(taste.get(o, 1.0)) for o in roster.origin])
+            applies = np.array([m in taste.get("markets", MARKETS) for m in markets])
+            rows.append(base * np.where(applies[:, None], factor[None, :], 1.0))
         self.workloads = base.shape[0]
         self.base = np.concatenate(rows, axis=0)
         self.life = roster.life
+        # open_pull: a workload's week-by-week extra pull toward open-weights models
+        pull = np.stack([w.open_pull.at(grid.mids) for w in platform.workloads.values()], axis=1)
+        self.open_pull = np.tile(pull, (1, len(rows)))  # (weeks, rows)
+        self.open = roster.open_weights
+
+    def _pull(self, w: int) -> np.ndarray:
+        factor = np.where(self.open[None, :], self.open_pull[w][:, None], 1.0)
+        return self.base * factor * self.life[w][None, :]
 
     def row(self, group: np.ndarray, workload: np.ndarray) -> np.ndarray:
         return group * self.workloads + workload
 
     def novelty(self, w: int) -> np.ndarray:
         """(rows,): share of week w's pull that is new since last week (launches)."""
-        now = self.base * self.life[w][None, :]
-        before = self.base * (self.life[w - 1][None, :] if w > 0 else self.life[w][None, :])
+        now = self._pull(w)
+        before = self._pull(w - 1) if w > 0 else now
         total = now.sum(axis=1)
         return np.maximum(now - before, 0.0).sum(axis=1) / np.where(total > 0, total, 1.0)
 
     def cdf(self, w: int) -> np.ndarray:
-        pull = self.base * self.life[w][None, :]
+        pull = self._pull(w)
         total = pull.sum(axis=1, keepdims=True)
         cdf = np.cumsum(pull / np.where(total > 0, total, 1.0), axis=1)
         cdf[:, -1] = 1.0
@@ -126,7 +136,7 @@ def plan_market(
     ever = {m: np.zeros(n_slots, bool) for m, *_ in roster.returns}
     out_model = np.full((weeks, n_slots + int(accounts.special.sum())), -1, np.int16)
     out_req = np.zeros(out_model.shape, np.float32)
-    chooser = _Chooser(platform, roster)
+    chooser = _Chooser(platform, roster, grid)
     rows = chooser.row(group, workload)
     hazard, locked_hazard = float(p["switch_hazard"]), float(p["locked_hazard"])
     obsolete = float(p["obsolete_boost"])

@@ -153,11 +153,13 @@ def _tail_appeal(
     cheap = np.clip(blended ** -float(tail["price_factor"]), 0.2, 5.0)
     size = np.array([float(tail["size"].get(s, 1.0)) for s in models["size_class"]])
     variant = np.where(models["variant_of"].notna().to_numpy(), float(tail["variant"]), 1.0)
+    weights = tail.get("authors", {})
+    author = np.array([float(weights.get(a, 1.0)) for a in models["author"]])
     for j, st in enumerate(models["source_type"]):
         profile = tail[st]
         for i, market in enumerate(MARKETS):
             appeal[i, j] = float(profile.get(market, 0.0))
-    return appeal * (size * variant * cheap)[None, :]
+    return appeal * (size * variant * cheap * author)[None, :]
 
 
 def _providers(

@@ -99,6 +99,7 @@ class Workload:
     stream: float
     english: float
     stay_weeks: float
+    open_pull: Curve
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class Platform:
     finish: dict[str, Any]
     tail: dict[str, Any]
     apps: dict[str, list[list[Any]]]
-    tastes: dict[str, dict[str, float]]
+    tastes: dict[str, dict[str, Any]]
     models: tuple[ModelSpec, ...]
     special_accounts: tuple[SpecialAccount, ...]
     source: str = field(default="data/platform.toml")
@@ -237,6 +238,7 @@ def _workload(name: str, t: Mapping[str, Any], defaults: Mapping[str, Any]) -> W
         stream=num("stream"),
         english=num("english"),
         stay_weeks=num("stay_weeks"),
+        open_pull=curve("open_pull"),
     )
 
 
@@ -355,10 +357,7 @@ def parse_platform(raw: Mapping[str, Any], source: str = "data/platform.toml") -
         finish=dict(raw["finish"]),
         tail=dict(raw["tail"]),
         apps={str(k): list(v) for k, v in raw.get("apps", {}).items()},
-        tastes={
-            str(k): {str(o): float(x) for o, x in v.items()}
-            for k, v in raw.get("tastes", {}).items()
-        },
+        tastes={str(k): dict(v) for k, v in raw.get("tastes", {}).items()},
         models=models,
         special_accounts=tuple(_special(t) for t in raw.get("special_accounts", [])),
         source=source,
