@@ -1,15 +1,14 @@
 """Rollups: one pass over raw events into compact tables that every analysis reads.
 
-Raw events are read exactly once, by a *pass* (:func:`scan`), in batches of whole
-ISO weeks.  A pass groups its events to one fine grain, ``events_grain`` (week x
-month x user x model x finish reason x country x language x BYOK x in-window), and
-derives from it the *partials* in :data:`PARTIALS`, each keyed by ``week``; sampled
-events (the classified sample) are kept one row each in ``sampled_events``.
-Partials are additive across weeks, so a store is processed week batch by week
-batch in bounded memory, and a week whose files have not changed can reuse its
-partials from an earlier run (``--incremental``).
+Raw events are read exactly once, by *passes* over batches of whole ISO weeks
+(:data:`PASS_OUTPUTS`).  A pass groups its events to one fine grain,
+``events_grain`` (week x month x in-window x user x model x finish reason x country
+x language x BYOK, with sums), and keeps the classified sample's events one row
+each, ``sampled_events``.  Both are keyed by ``week`` and additive across weeks, so
+a store is processed batch by batch in bounded memory, and a week whose files have
+not changed reuses its pass outputs from an earlier run (``--incremental``).
 
-A rollup is a registered function from partials and reference tables to an Ibis
+A rollup is a registered function from pass outputs and reference tables to an Ibis
 table; the runner binds its parameters by name and materializes it once, only if an
 artifact (or another rollup) asks for it.  No rollup and no analysis reads raw
 events.  Reference tables:
@@ -20,9 +19,10 @@ events.  Reference tables:
 - ``label_paths``: content-taxonomy ``path`` -> ``tag`` -> ``category`` for every label
   path in the data (the classifier mapping, resolved once in Python).
 
-The window (``config.start``/``end``) is applied in the pass: every partial except
-``user_model_month_part`` holds in-window events only, while cohort retention follows
-users over all the months the data holds.  Weeks are ISO weeks starting Monday, from
+The window (``config.start``/``end``) is applied in the pass: ``in_window`` marks
+grain rows, ``sampled_events`` holds in-window events only; every rollup but
+``user_model_month`` keeps in-window rows, while cohort retention follows users over
+all the months the data holds.  Weeks are ISO weeks starting Monday, from
 UTC timestamps; ``week`` is the Monday's date.
 """
 
@@ -42,7 +42,6 @@ from tokencensus.enrich.classify.taxonomy import OTHERS
 
 __all__ = [
     "EVENT_COLUMNS",
-    "PARTIALS",
     "PASS_OUTPUTS",
     "ROLLUPS",
     "Rollup",
@@ -207,7 +206,7 @@ def events_grain(events: ibis.Table, config: StudyConfig) -> ibis.Table:
     )
 
 
-def weekly_part(grain: ibis.Table) -> ibis.Table:
+def _weekly_part(grain: ibis.Table) -> ibis.Table:
     """In-window totals per week x raw model x finish reason x country x language x BYOK."""
     g = grain.filter(grain.in_window)
     return g.group_by(
@@ -222,7 +221,7 @@ def weekly_part(grain: ibis.Table) -> ibis.Table:
     )
 
 
-def user_weekly_part(grain: ibis.Table) -> ibis.Table:
+def _user_weekly_part(grain: ibis.Table) -> ibis.Table:
     """In-window requests, tokens, tool-call tokens and spend per week x user x raw model x country."""
     g = grain.filter(grain.in_window)
     tokens = g.prompt_tokens + g.completion_tokens
@@ -234,15 +233,7 @@ def user_weekly_part(grain: ibis.Table) -> ibis.Table:
     )
 
 
-def user_language_part(grain: ibis.Table) -> ibis.Table:
-    """In-window tokens and requests per week x user x prompt language."""
-    g = grain.filter(grain.in_window)
-    return g.group_by("week", "user_id", "prompt_language").agg(
-        tokens=_int_sum(g.prompt_tokens + g.completion_tokens), requests=_int_sum(g.requests)
-    )
-
-
-def user_model_month_part(grain: ibis.Table) -> ibis.Table:
+def _user_model_month_part(grain: ibis.Table) -> ibis.Table:
     """Requests and tokens per week x user x raw model x calendar month, window or not."""
     return grain.group_by("week", "user_id", "model", "month").agg(
         requests=_int_sum(grain.requests),
@@ -251,13 +242,21 @@ def user_model_month_part(grain: ibis.Table) -> ibis.Table:
 
 
 def sampled_events(events: ibis.Table, config: StudyConfig) -> ibis.Table:
-    """The classified sample's in-window events, one row each, with their labels."""
+    """The classified sample's in-window events, one row each, with their labels.
+
+    ``event_key`` is an integer unique per event, the same on every engine: the week's
+    day number x 2^32 + the event's rank by id within its week.  Sample estimates group
+    by it (grouping millions of labels by an integer costs a fraction of a string id).
+    """
     e = events.filter(events.sampled & _window_flag(events, config))
+    week = week_of(e.created_at)
+    rank = ibis.row_number().over(group_by=week, order_by=e.id)
     return e.select(
         "id",
         "user_id",
         "model",
-        week=week_of(e.created_at),
+        event_key=(week.epoch_days().cast("int64") * 2**32 + rank).cast("int64"),
+        week=week,
         event_tokens=e.prompt_tokens + e.completion_tokens,
         event_cost_usd=e.cost_usd,
         prompt_tokens=e.prompt_tokens,
@@ -267,20 +266,16 @@ def sampled_events(events: ibis.Table, config: StudyConfig) -> ibis.Table:
     )
 
 
-#: Partials a pass derives from its ``events_grain`` table; name -> function of the grain.
-PARTIALS: dict[str, Callable[[ibis.Table], ibis.Table]] = {
-    "weekly_part": weekly_part,
-    "user_weekly_part": user_weekly_part,
-    "user_language_part": user_language_part,
-    "user_model_month_part": user_model_month_part,
+#: What a pass writes, each with a ``week`` column (the partition of the rollup cache).
+PASS_OUTPUTS: dict[str, Callable[[ibis.Table, StudyConfig], ibis.Table]] = {
+    "events_grain": events_grain,
+    "sampled_events": sampled_events,
 }
-#: Every table a pass produces, each with a ``week`` column (the partition of the cache).
-PASS_OUTPUTS: tuple[str, ...] = (*PARTIALS, "sampled_events")
 
 
 @rollup("weekly_facts")
 def weekly_facts(
-    weekly_part: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
+    events_grain: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
     """Token, request and spend totals per week x model x finish reason x region x language x BYOK.
 
@@ -289,7 +284,8 @@ def weekly_facts(
     source_type 'Unknown'.  Region is the billing country's continent ('Unknown'
     when the country is not recorded).
     """
-    t = _with_model_attributes(_with_region(weekly_part, countries), model_map, models)
+    part = _weekly_part(events_grain)
+    t = _with_model_attributes(_with_region(part, countries), model_map, models)
     dims = ["week", *MODEL_DIMS, "finish_reason", "region", "prompt_language", "is_byok"]
     return t.group_by(dims).agg(
         requests=_int_sum(_.requests),
@@ -304,34 +300,36 @@ def weekly_facts(
 
 @rollup("user_weekly")
 def user_weekly(
-    user_weekly_part: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
+    events_grain: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
     """Per week x user x model x region: tokens, tool-call tokens, spend and requests.
 
     The user-grain companion of ``weekly_facts``: distinct-user counts for the
     privacy rule and the largest single account behind tool-call traffic (F12).
     """
-    return _with_model_attributes(_with_region(user_weekly_part, countries), model_map, models)
+    part = _user_weekly_part(events_grain)
+    return _with_model_attributes(_with_region(part, countries), model_map, models)
 
 
 @rollup("user_languages")
-def user_languages(user_language_part: ibis.Table) -> ibis.Table:
+def user_languages(events_grain: ibis.Table) -> ibis.Table:
     """Per user x detected prompt language: tokens (T2 and its distinct-user counts)."""
-    return user_language_part.group_by("user_id", "prompt_language").agg(
-        tokens=_int_sum(_.tokens), requests=_int_sum(_.requests)
+    g = events_grain.filter(events_grain.in_window)
+    return g.group_by("user_id", "prompt_language").agg(
+        tokens=_int_sum(g.prompt_tokens + g.completion_tokens), requests=_int_sum(g.requests)
     )
 
 
 @rollup("user_model_month")
 def user_model_month(
-    user_model_month_part: ibis.Table, model_map: ibis.Table, models: ibis.Table
+    events_grain: ibis.Table, model_map: ibis.Table, models: ibis.Table
 ) -> ibis.Table:
     """Per user x model family x calendar month (UTC): requests and tokens, over ALL months.
 
     Cohort retention (F25) follows users beyond the study window. ``family`` is the
     catalog's base model (dated pins and ``:thinking`` variants fold into it).
     """
-    t = _with_model_attributes(user_model_month_part, model_map, models)
+    t = _with_model_attributes(_user_model_month_part(events_grain), model_map, models)
     return t.group_by("user_id", "family", "month").agg(
         requests=_int_sum(_.requests), tokens=_int_sum(_.tokens)
     )
@@ -347,6 +345,8 @@ def sampled_labels(
 ) -> ibis.Table:
     """One row per kept classifier label of each sampled event (the category sample).
 
+    ``id`` identifies the event (its integer ``event_key``: only ever grouped on).
+
     Labels below ``config.label_threshold`` (0.5) are dropped.  Multi-label rule:
     each kept label carries ``weight`` = its confidence / the sum of the event's
     kept confidences, so an event's weights sum to 1 and its tokens are split
@@ -358,15 +358,16 @@ def sampled_labels(
     ``prompt_tokens``, ``cost_usd`` and ``requests`` are already multiplied by
     ``weight``; ``event_tokens`` and ``event_cost_usd`` are the whole event's.
     """
-    e = sampled_events
+    e = sampled_events.mutate(id=sampled_events.event_key).drop("event_key")
     base_cols = [
         "id", "user_id", "model", "week", "event_tokens", "event_cost_usd",
         "prompt_tokens", "completion_tokens", "is_byok",
     ]  # fmt: skip
-    labelled = e.select(*base_cols, "categories").unnest("categories")
-    labelled = labelled.mutate(
-        path=labelled.categories.path, confidence=labelled.categories.confidence
-    ).drop("categories")
+    # a select-list unnest: DuckDB runs Table.unnest's lateral join ~10x slower
+    labelled = e.select(*base_cols, label=e.categories.unnest())
+    labelled = labelled.mutate(path=labelled.label.path, confidence=labelled.label.confidence).drop(
+        "label"
+    )
     kept = labelled.filter(labelled.confidence >= config.label_threshold)
     kept = kept.left_join(label_paths, kept.path == label_paths.path).drop("path_right")
     kept = kept.mutate(

@@ -36,10 +36,8 @@ from tokencensus.ingest.reader import FILE_COL, FileSummary, ReadSummary, read_e
 from tokencensus.progress import Reporter, SilentReporter
 from tokencensus.rollup import (
     EVENT_COLUMNS,
-    PARTIALS,
+    PASS_OUTPUTS,
     ROLLUPS,
-    events_grain,
-    sampled_events,
 )
 from tokencensus.rollup_cache import (
     CACHE_DIR,
@@ -145,7 +143,6 @@ class Study:
             for name, expr in self._pass(events).items():
                 part = expr.mutate(**{PARTITION: expr.week.cast("string")})
                 self.engine.write_parquet(self.backend, part, folder / name, PARTITION)
-            self.engine.release(self.backend, "events_grain")
             cache.record(weeks, keys, folder)
             if reporter is not None:
                 reporter.advance(sum(store.rows[w] for w in weeks))
@@ -155,9 +152,10 @@ class Study:
         for name, schema in _pass_schemas().items():
             files = cache.files(name, sorted(keys))
             if files:
-                self.tables[name] = self.engine.read_parquet(
-                    self.backend, files, name, columns=schema.names
+                table = self.engine.read_parquet(
+                    self.backend, files, f"{name}_files", columns=schema.names
                 )
+                self.tables[name] = self.engine.materialize(self.backend, name, table)
             else:
                 self.tables[name] = self.engine.load_arrow(
                     self.backend, name, schema.to_pyarrow().empty_table()
@@ -175,25 +173,22 @@ class Study:
         self._count_events(store.events, mode="trusted-store")
 
     def _pass(self, events: ibis.Table) -> dict[str, ibis.Table]:
-        """The outputs of one pass over raw events (the grain is materialized, then derived)."""
-        grain = self.engine.materialize(
-            self.backend, "events_grain", events_grain(events, self.config)
-        )
-        outputs = {name: func(grain) for name, func in PARTIALS.items()}
-        outputs["sampled_events"] = sampled_events(events, self.config)
-        return outputs
+        """What one pass over raw events produces (see :data:`PASS_OUTPUTS`)."""
+        return {name: func(events, self.config) for name, func in PASS_OUTPUTS.items()}
 
     def _load_pass_in_engine(self, events: ibis.Table) -> None:
         """One pass over all of ``events``, its outputs kept as engine tables."""
         for name, expr in self._pass(events).items():
             self.tables[name] = self.engine.materialize(self.backend, name, expr)
-        self.engine.release(self.backend, "events_grain")
         self.load_info = {"mode": "in-engine", "passes": 1}
 
     def _count_events(self, staged: int, *, mode: str) -> None:
-        parts = self.tables["user_model_month_part"]
-        total = int(parts.requests.sum().to_pyarrow().as_py() or 0)
-        inside = int(self.tables["weekly_part"].requests.sum().to_pyarrow().as_py() or 0)
+        grain = self.tables["events_grain"]
+        row = grain.aggregate(
+            total=grain.requests.sum(), inside=grain.requests.sum(where=grain.in_window)
+        ).to_pyarrow()
+        total = int(row.column("total")[0].as_py() or 0)
+        inside = int(row.column("inside")[0].as_py() or 0)
         self.counts = {
             "staged": staged,
             "duplicates": staged - total,
@@ -204,10 +199,13 @@ class Study:
         self._load_reference_tables()
 
     def _load_reference_tables(self) -> None:
-        parts = self.tables["user_model_month_part"]
+        grain = self.tables["events_grain"]
         per_model = (
-            parts.group_by("model")
-            .agg(events=parts.requests.sum(), tokens=parts.tokens.sum())
+            grain.group_by("model")
+            .agg(
+                events=grain.requests.sum(),
+                tokens=(grain.prompt_tokens + grain.completion_tokens).sum(),
+            )
             .to_pyarrow()
             .to_pandas()
         )
@@ -269,7 +267,7 @@ class Study:
 
     def _facts(self) -> dict[str, Any]:
         """Run facts that captions quote ({events}, {sample_events}, ...)."""
-        weeks = self.tables["weekly_part"]
+        weeks = self.tables["events_grain"].filter(ibis._.in_window)
         row = weeks.aggregate(first=weeks.week.min(), last=weeks.week.max()).to_pyarrow()
         first, last = row.column("first")[0].as_py(), row.column("last")[0].as_py()
         sample = int(self.tables["sampled_events"].count().to_pyarrow().as_py())
@@ -463,10 +461,7 @@ def _pass_schemas() -> dict[str, ibis.Schema]:
     """The schema of each pass output (to read cached outputs, or stand in for empty ones)."""
     schema = ibis.Schema.from_pyarrow(EVENT_SCHEMA)
     events = ibis.table({c: schema[c] for c in EVENT_COLUMNS}, name="events")
-    grain = events_grain(events, StudyConfig())
-    out = {name: func(grain).schema() for name, func in PARTIALS.items()}
-    out["sampled_events"] = sampled_events(events, StudyConfig()).schema()
-    return out
+    return {name: func(events, StudyConfig()).schema() for name, func in PASS_OUTPUTS.items()}
 
 
 class _Facts(dict[str, Any]):
