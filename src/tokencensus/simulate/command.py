@@ -47,7 +47,7 @@ def simulate_command(
     sample_rate: Annotated[
         float | None,
         typer.Option(
-            help="Share of events with classifier labels (default 0.10; the paper: 0.0025)."
+            help="Share of events with classifier labels (default 0.20; the paper: 0.0025)."
         ),
     ] = None,
     threads: Annotated[int, typer.Option(help="Worker threads.")] = 2,

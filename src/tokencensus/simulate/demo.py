@@ -26,7 +26,7 @@ from tokencensus.simulate.run import Reporter, SimulationResult, simulate
 __all__ = ["DEMO_EVENTS", "PAPER_WINDOW", "DemoResult", "run_demo"]
 
 #: Default demo size: finishes in under two minutes on two cores.
-DEMO_EVENTS = 2_000_000
+DEMO_EVENTS = 3_000_000
 #: The paper's window for model-level and pricing analyses (section 2.5).
 PAPER_WINDOW = (date(2024, 11, 3), date(2025, 11, 30))
 

@@ -65,13 +65,12 @@ class _Chooser:
     """
 
     def __init__(self, platform: Platform, roster: Roster, grid: WeekGrid) -> None:
-        markets = [MARKETS.index(w.market) for w in platform.workloads.values()]
-        base = roster.appeal[markets, :] * _price_terms(platform, roster)
+        names = [w.market for w in platform.workloads.values()]
+        base = roster.appeal[[MARKETS.index(m) for m in names], :] * _price_terms(platform, roster)
         rows = [base]
-        markets = [w.market for w in platform.workloads.values()]
         for taste in platform.tastes.values():
             factor = np.array([float(taste.get(o, 1.0)) for o in roster.origin])
-            applies = np.array([m in taste.get("markets", MARKETS) for m in markets])
+            applies = np.array([m in taste.get("markets", MARKETS) for m in names])
             rows.append(base * np.where(applies[:, None], factor[None, :], 1.0))
         self.workloads = base.shape[0]
         self.base = np.concatenate(rows, axis=0)
