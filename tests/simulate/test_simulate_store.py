@@ -20,7 +20,7 @@ from tokencensus.simulate import simulate
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim") / "store"
-    simulate(100_000, out, seed=7)
+    simulate(100_000, out, seed=7, workers=2)
     return out
 
 
@@ -63,7 +63,7 @@ def test_canonical_reader_loads_every_row(store: Path, tmp_path: Path) -> None:
 
 def test_same_seed_writes_identical_files(store: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    simulate(100_000, again, seed=7)
+    simulate(100_000, again, seed=7, workers=1)  # one process: the same files as two
     assert _digest(again) == _digest(store)
 
 

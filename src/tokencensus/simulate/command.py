@@ -50,7 +50,12 @@ def simulate_command(
             help="Share of events with classifier labels (default 0.20; the paper: 0.0025)."
         ),
     ] = None,
-    threads: Annotated[int, typer.Option(help="Worker threads.")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes writing the weeks (default: the CPU count, at most 8)."
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a store already in --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
@@ -73,7 +78,7 @@ def simulate_command(
                 start=_date(start, "--start"),
                 end=_date(end, "--end"),
                 sample_rate=sample_rate,
-                threads=threads,
+                workers=workers,
                 overwrite=overwrite,
                 reporter=reporter,
             )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -145,6 +147,46 @@ def accounts_table(gen: Generator) -> pa.Table:
     )
 
 
+#: The run being written, inherited by forked worker processes (read-only there).
+_RUN: tuple[Generator, np.ndarray, np.ndarray, Path] | None = None
+
+
+def _write_week(w: int) -> int:
+    assert _RUN is not None
+    gen, counts, first, out = _RUN
+    if counts[w] == 0:
+        return 0
+    writer = WeekWriter(out, gen.grid.label(w))
+    try:
+        for table in gen.week(w, int(counts[w]), int(first[w])):
+            writer.write(table)
+    finally:
+        writer.close()
+    return writer.rows
+
+
+def _write_weeks(
+    gen: Generator, counts: np.ndarray, out: Path, workers: int | None
+) -> Iterator[tuple[int, int]]:
+    """(week, rows written) in week order; forked processes where the platform allows."""
+    global _RUN
+    n = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    if n < 1:
+        raise ConfigError(f"--workers must be at least 1, got {n}.")
+    weeks = range(len(gen.grid))
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    _RUN = (gen, counts, first, out)
+    try:
+        if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            yield from ((w, _write_week(w)) for w in weeks)
+            return
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+            yield from enumerate(pool.map(_write_week, weeks))
+    finally:
+        _RUN = None
+
+
 def simulate(
     events: int,
     out_dir: str | Path,
@@ -155,12 +197,16 @@ def simulate(
     platform: Platform | None = None,
     catalog: Catalog | None = None,
     sample_rate: float | None = None,
-    threads: int = 2,
+    workers: int | None = None,
     overwrite: bool = False,
     reporter: Reporter | None = None,
     on_week: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
-    """Simulate ``events`` canonical events and write them to ``out_dir`` (see ``writer.py``)."""
+    """Simulate ``events`` canonical events and write them to ``out_dir`` (see ``writer.py``).
+
+    ``workers`` processes write the weeks (default: the CPU count, at most 8; 1 = in this
+    process).  Each week draws from its own random stream, so the files do not depend on it.
+    """
     t0 = time.perf_counter()
     out = Path(out_dir)
     gen, counts = build_generator(
@@ -173,29 +219,15 @@ def simulate(
         sample_rate=sample_rate,
     )
     prepare_store(out, overwrite)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-
-    def write_week(w: int) -> int:
-        if counts[w] == 0:
-            return 0
-        writer = WeekWriter(out, gen.grid.label(w))
-        try:
-            for table in gen.week(w, int(counts[w]), int(first[w])):
-                writer.write(table)
-        finally:
-            writer.close()
-        return writer.rows
-
     if reporter is not None:
         reporter.start("Simulating events", total=events)
     written = 0
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for w, rows in enumerate(pool.map(write_week, range(len(gen.grid)))):
-            written += rows
-            if reporter is not None:
-                reporter.advance(rows)
-            if on_week is not None:
-                on_week(w, rows)
+    for w, rows in _write_weeks(gen, counts, out, workers):
+        written += rows
+        if reporter is not None:
+            reporter.advance(rows)
+        if on_week is not None:
+            on_week(w, rows)
     if reporter is not None:
         reporter.finish()
     write_accounts(out / ACCOUNTS_FILE, accounts_table(gen))
