@@ -8,6 +8,7 @@ same study runs unchanged on a cluster whose workers see the store's paths.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,32 @@ def _spark() -> Any:
     return pyspark.sql
 
 
+@functools.cache
+def _backend_class() -> type:
+    """Ibis' PySpark backend, fetching results as Arrow (``DataFrame.toArrow``).
+
+    Ibis fetches through ``toPandas``, which on pandas 3 warns on every call (PySpark
+    4.0 passes a deprecated ``copy=`` to ``astype``) and converts twice.
+    """
+    from ibis.backends.pyspark import Backend
+    from ibis.formats.pyarrow import PyArrowData
+
+    _ = ibis.pyspark  # registers the backend's options (ibis.to_sql needs them too)
+
+    class ArrowBackend(Backend):  # type: ignore[misc]
+        def to_pyarrow(
+            self, expr: Any, /, *, params: Any = None, limit: Any = None, **_: Any
+        ) -> Any:
+            table_expr = expr.as_table()
+            self._run_pre_execute_hooks(table_expr)
+            sql = self.compile(table_expr, params=params, limit=limit)
+            arrow = self._session.sql(sql).toArrow()
+            arrow = PyArrowData.convert_table(arrow, table_expr.schema())
+            return expr.__pyarrow_result__(arrow)
+
+    return ArrowBackend
+
+
 class SparkEngine(Engine):
     name = "spark"
     dialect = "pyspark"
@@ -67,7 +94,8 @@ class SparkEngine(Engine):
         for key, value in settings.items():  # a reused session keeps its old runtime conf
             if not key.startswith(("spark.ui.", "spark.driver.", "spark.executor.")):
                 session.conf.set(key, value)
-        return ibis.pyspark.connect(session)
+        backend: ibis.BaseBackend = _backend_class()().connect(session)
+        return backend
 
     def read_parquet(
         self,
@@ -119,7 +147,7 @@ class SparkEngine(Engine):
 
         table_expr = expr.as_table()
         backend._run_pre_execute_hooks(table_expr)
-        sql = backend.compile(table_expr, pretty=True)
+        sql = backend.compile(table_expr, pretty=True)  # compiled once: run and shown
         arrow = backend._session.sql(sql).toArrow()
         arrow = PyArrowData.convert_table(arrow, table_expr.schema())
         return table_expr.__pyarrow_result__(arrow), sql
