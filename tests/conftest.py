@@ -26,7 +26,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine_name" in metafunc.fixturenames:
         names = [e.strip() for e in metafunc.config.getoption("--engines").split(",") if e.strip()]
-        metafunc.parametrize("engine_name", names, scope="module")
+        params = [
+            pytest.param(name, marks=_spark_marks()) if name == "spark" else name for name in names
+        ]
+        metafunc.parametrize("engine_name", params, scope="module")
+
+
+def _spark_marks() -> list[pytest.MarkDecorator]:
+    from tests.engine.conftest import SPARK_WARNINGS
+
+    return [pytest.mark.spark, *(pytest.mark.filterwarnings(w) for w in SPARK_WARNINGS)]
 
 
 @pytest.fixture(scope="session")
