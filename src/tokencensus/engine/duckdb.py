@@ -35,8 +35,12 @@ class DuckDBEngine(Engine):
     ) -> ibis.BaseBackend:
         if threads is not None:
             options["threads"] = threads
-        if memory_limit is not None:
-            options["memory_limit"] = memory_limit
+        if memory_limit is None:
+            # DuckDB's default is 80% of RAM; leave room for Python, Arrow results and
+            # the OS page cache that the Parquet scans live on.  Larger work spills.
+            pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+            memory_limit = f"{int(pages * 0.6) // 2**20}MB"
+        options["memory_limit"] = memory_limit
         if temp_directory is None and database == ":memory:":
             # where a pass larger than memory spills (DuckDB's default is ./.tmp)
             temp_directory = os.path.join(
