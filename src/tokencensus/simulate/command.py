@@ -100,10 +100,15 @@ def demo_command(
     ] = DEMO_EVENTS,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    reference: Annotated[
+        bool, typer.Option(help="Draw the paper's published numbers on the charts.")
+    ] = True,
+    figures: Annotated[bool, typer.Option(help="Write figures/<ID>.png and .svg.")] = True,
+    pdf: Annotated[bool, typer.Option(help="Also write report.pdf (needs tokencensus[pdf]).")] = False,
 ) -> None:
     """Simulate a platform, run the whole study on it and score it against the paper.
 
-    Writes DIR/index.html (the report, ending with the reproduction scorecard), DIR/scorecard.csv, DIR/data/, DIR/manifest.json and the simulated store in DIR/store/.
+    Writes DIR/index.html (the report, ending with the reproduction scorecard), DIR/scorecard.csv, DIR/data/, DIR/manifest.json, DIR/figures/ and the simulated store in DIR/store/.
     """
     from rich.console import Console
 
@@ -113,7 +118,10 @@ def demo_command(
 
     try:
         with RichReporter(enabled=not quiet) as reporter:
-            result = run_demo(out, events=events, seed=seed, reporter=reporter)
+            result = run_demo(
+                out, events=events, seed=seed, reporter=reporter, reference=reference,
+                figures=figures, pdf=pdf,
+            )  # fmt: skip
     except TokencensusError as exc:
         _fail(exc)
     s = result.summary

@@ -47,10 +47,14 @@ def run_demo(
     seed: int = 0,
     reporter: Reporter | None = None,
     artifacts: Sequence[str] | None = None,
+    reference: bool = True,
+    figures: bool = True,
+    pdf: bool = False,
 ) -> DemoResult:
-    """Simulate ``events`` events, run the study (or ``artifacts`` only) and the scorecard."""
+    """Simulate ``events`` events, run the study (or ``artifacts`` only) and the scorecard;
+    write the report with paper references, ``figures/`` and optionally ``report.pdf``."""
     from tokencensus.analyses import StudyConfig
-    from tokencensus.report.html import render_report
+    from tokencensus.report.publish import publish_report
     from tokencensus.scorecard import result_frames, score, summary
     from tokencensus.study import run_study
 
@@ -77,10 +81,11 @@ def run_demo(
     result.manifest["scorecard"] = {"summary": counts, "rows": card.to_dict("records")}
     if reporter is not None:
         reporter.finish()
-        reporter.start("Writing the report")
-    render_report(result, out / "index.html")
-    if reporter is not None:
-        reporter.finish()
+    timings = result.manifest.setdefault("timings_s", {})
+    publish_report(
+        result, out, reference=reference, figures=figures, pdf=pdf, timings=timings,
+        reporter=reporter,
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     result.manifest.setdefault("timings_s", {})["demo_total"] = round(seconds, 3)
     (out / "manifest.json").write_text(
