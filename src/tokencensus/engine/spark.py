@@ -134,8 +134,8 @@ class SparkEngine(Engine):
         self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
     ) -> None:
         backend._run_pre_execute_hooks(expr)
-        df = backend._session.sql(backend.compile(expr))
-        (
+        df = backend._session.sql(backend.compile(expr)).repartition(partition_by)
+        (  # one file per partition value, not one per task
             df.write.mode("overwrite")
             .option("compression", "zstd")
             .partitionBy(partition_by)
