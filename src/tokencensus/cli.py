@@ -175,6 +175,13 @@ def study(
             "trusting what 'ingest'/'simulate' checked when writing it.",
         ),
     ] = False,
+    aggregate_source: Annotated[
+        str | None,
+        typer.Option(
+            help="For a store of aggregate rows only (no events): which source to study, "
+            "e.g. openrouter-activity or openrouter-rankings."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Run the study on event files or a store and write DIR/index.html, DIR/data/<ID>.csv, DIR/manifest.json."""
@@ -215,6 +222,7 @@ def study(
                 figures=figures,
                 pdf=pdf,
                 incremental=incremental,
+                aggregate_source=aggregate_source,
                 trust_store=not validate,
             )
     except TokencensusError as exc:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +171,45 @@ class Study:
             "rollup_cache": str(cache.folder),
         }
         self._count_events(store.events, mode="trusted-store")
+
+    def load_aggregates(self, weekly: pa.Table, *, source: str, store: Path) -> None:
+        """Use week x model totals (an aggregate-only store) as the fine grain.
+
+        Aggregates carry no request-level fields: finish reason, country and language are
+        null, BYOK is false, users are unknown (so no cell is masked) and there is no
+        classified sample.  Only the artifacts in ``AGGREGATE_ARTIFACTS`` are computed.
+        """
+        import pyarrow.compute as pc
+
+        schemas = _pass_schemas()
+        # users are unknown in aggregates: user_id stays null (nullable here)
+        grain_schema = pa.schema(
+            [f.with_nullable(True) for f in schemas["events_grain"].to_pyarrow()]
+        )
+        weeks = weekly.column("week").to_pylist()
+        start, end = self.config.start, self.config.end
+        inside = [
+            (start is None or w + timedelta(days=6) >= start) and (end is None or w <= end)
+            for w in weeks
+        ]
+        n = weekly.num_rows
+        columns = {
+            "week": weekly.column("week"),
+            "month": pa.array([w.replace(day=1) for w in weeks], pa.date32()),
+            "in_window": pa.array(inside, pa.bool_()),
+            "user_id": pa.nulls(n, pa.string()),
+        }
+        for name in grain_schema.names:
+            if name not in columns:
+                columns[name] = weekly.column(name)
+        grain = pa.table(columns).select(grain_schema.names).cast(grain_schema)
+        self.tables["events_grain"] = self.engine.load_arrow(self.backend, "events_grain", grain)
+        self.tables["sampled_events"] = self.engine.load_arrow(
+            self.backend, "sampled_events", schemas["sampled_events"].to_pyarrow().empty_table()
+        )
+        self.load_info = {"mode": "aggregates", "store": str(store), "aggregate_source": source}
+        requests = int(pc.sum(weekly.column("requests")).as_py() or 0)
+        self._count_events(requests, mode="aggregates")
 
     def _pass(self, events: ibis.Table) -> dict[str, ibis.Table]:
         """What one pass over raw events produces (see :data:`PASS_OUTPUTS`)."""
@@ -513,6 +552,7 @@ def run_study(
     pdf: bool = False,
     incremental: bool = False,
     trust_store: bool = True,
+    aggregate_source: str | None = None,
 ) -> StudyResult:
     """Read ``inputs``, run every (or the chosen) artifact, write ``out_dir``.
 
@@ -521,6 +561,8 @@ def run_study(
     its per-week rollups kept in ``out_dir/rollup-cache``; ``incremental`` reuses
     those of unchanged weeks.  Other inputs are validated, staged and deduplicated.
     The catalog is the shipped one plus ``catalog_files``, unless ``catalog`` is given.
+    A store holding only aggregate rows (no events) feeds the artifacts that need no
+    per-request data (``aggregate_source`` picks the source when it holds several).
     With ``write_report``: ``index.html``, plus ``figures/<ID>.png|svg`` (``figures``) and
     ``report.pdf`` (``pdf``); ``reference`` draws the paper's published values on the charts.
     """
@@ -535,6 +577,11 @@ def run_study(
     if catalog is None:
         catalog = load_catalog(*catalog_files)
 
+    aggregates = aggregate_store(inputs, aggregate_source)
+    if aggregates is not None:
+        return _run_on_aggregates(aggregates, out, eng, engine, engine_options, catalog, config,
+                                  chosen, reporter, timings, t_start, write_report, reference,
+                                  figures, pdf)  # fmt: skip
     store, why_not = trusted_store(inputs) if trust_store else (None, "validation was asked for")
     if incremental and store is None:
         raise ConfigError(
@@ -582,6 +629,32 @@ def run_study(
         finally:
             eng.close(backend)
 
+    return _write_outputs(
+        summary, study, eng, catalog, config, results, headline, out, timings, t_start,
+        write_report=write_report, reference=reference, figures=figures, pdf=pdf,
+        reporter=reporter,
+    )  # fmt: skip
+
+
+def _write_outputs(
+    summary: ReadSummary,
+    study: Study,
+    eng: Engine,
+    catalog: Catalog,
+    config: StudyConfig,
+    results: dict[str, ArtifactResult],
+    headline: dict[str, Any],
+    out: Path,
+    timings: dict[str, float],
+    t_start: float,
+    *,
+    write_report: bool,
+    reference: bool,
+    figures: bool,
+    pdf: bool,
+    reporter: Reporter,
+) -> StudyResult:
+    """Data files, SQL, the manifest and (optionally) the report of a finished study."""
     with _timed(timings, "write"):
         (out / "data").mkdir(exist_ok=True)
         (out / "sql").mkdir(exist_ok=True)
@@ -611,6 +684,97 @@ def run_study(
     manifest["timings_s"] = timings
     (out / "manifest.json").write_text(
         json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    return result
+
+
+def aggregate_store(
+    inputs: Sequence[str | Path], source: str | None = None
+) -> tuple[Path, str, pa.Table] | None:
+    """(store, source, week x model rows) when the one input is a store of aggregates only."""
+    from tokencensus.rollup_cache import _store_root
+    from tokencensus.store import Store
+
+    if len(inputs) != 1:
+        return None
+    root = _store_root(inputs[0])
+    if root is None:
+        return None
+    store = Store.open(root)
+    if store.files("events") or not store.files("aggregates"):
+        return None
+    from tokencensus.ingest.aggregates import weekly_rows
+
+    rows = store.read("aggregates")
+    sources = sorted(set(rows.column("source").to_pylist()))
+    if source is None:
+        if len(sources) > 1:
+            raise ConfigError(
+                f"Store {root} holds aggregates from several sources ({', '.join(sources)}), "
+                "which describe different populations; choose one with --aggregate-source."
+            )
+        source = sources[0]
+    return root, source, weekly_rows(rows, source)
+
+
+def _run_on_aggregates(
+    aggregates: tuple[Path, str, pa.Table],
+    out: Path,
+    eng: Engine,
+    engine: str,
+    engine_options: dict[str, Any] | None,
+    catalog: Catalog,
+    config: StudyConfig,
+    chosen: list[Artifact],
+    reporter: Reporter,
+    timings: dict[str, float],
+    t_start: float,
+    write_report: bool,
+    reference: bool,
+    figures: bool,
+    pdf: bool,
+) -> StudyResult:
+    """The study on an aggregate-only store: the artifacts week x model sums can feed."""
+    from tokencensus.ingest.aggregates import AGGREGATE_ARTIFACTS, EVENT_ONLY_ARTIFACTS
+
+    root, source, weekly = aggregates
+    summary = ReadSummary(
+        files=[FileSummary(path=str(root), format=f"aggregates:{source}", read=weekly.num_rows,
+                           loaded=weekly.num_rows)],
+        staging_dir=root,
+        quarantine_path=out / "quarantine.jsonl",
+        quarantined=0,
+        quarantine_reasons={},
+        quarantine_examples=[],
+    )  # fmt: skip
+    runnable = [a for a in chosen if a.id in AGGREGATE_ARTIFACTS]
+    backend = connect(engine, **(engine_options or {}))
+    try:
+        study = Study(backend, eng, catalog, config)
+        with _timed(timings, "load"):
+            study.load_aggregates(weekly, source=source, store=root)
+        if study.counts["events"] == 0 and not weekly.num_rows:
+            raise InputError(f"Store {root} holds no aggregate rows from {source}.")
+        results = _compute_all(study, runnable, reporter, timings)
+        headline = study.headline()
+    finally:
+        eng.close(backend)
+    skipped = {a.id: EVENT_ONLY_ARTIFACTS.get(a.id, "request-level data") for a in chosen
+               if a.id not in AGGREGATE_ARTIFACTS}  # fmt: skip
+    result = _write_outputs(
+        summary, study, eng, catalog, config, results, headline, out, timings, t_start,
+        write_report=False, reference=reference, figures=figures, pdf=pdf, reporter=reporter,
+    )  # fmt: skip
+    result.manifest["not_computable"] = {
+        aid: f"needs {why}, which aggregate rows do not carry" for aid, why in skipped.items()
+    }
+    if write_report:
+        from tokencensus.report.publish import publish_report
+
+        publish_report(result, out, reference=reference, figures=figures, pdf=pdf,
+                       timings=timings, reporter=reporter)  # fmt: skip
+    (out / "manifest.json").write_text(
+        json.dumps(result.manifest, indent=2, default=str) + "\n", encoding="utf-8"
     )
     return result
 

@@ -133,6 +133,18 @@ def _notes(m: dict[str, Any]) -> list[object]:
                 "with its file, position, field and reason.",
             )
         )
+    missing = m.get("not_computable") or {}
+    if missing:
+        notes.append(
+            el(
+                "p",
+                {"class": "note"},
+                f"This store holds aggregate rows only ({m['load'].get('aggregate_source')}): "
+                f"{len(missing)} artifacts cannot be computed from them — "
+                + "; ".join(f"{aid} {why}" for aid, why in missing.items())
+                + ".",
+            )
+        )
     return notes
 
 
