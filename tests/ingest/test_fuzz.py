@@ -156,6 +156,27 @@ MAPPING = (
 )
 
 
+def _litellm_embedding(i: int) -> dict[str, Any]:
+    return {**_litellm(i), "call_type": "aembedding"}
+
+
+def _langfuse_span(i: int) -> dict[str, Any]:
+    return {**_langfuse(i), "type": "SPAN"}
+
+
+def _otel_other(i: int) -> dict[str, Any]:
+    request = _otel(i)
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["attributes"] = [{"key": "http.method", "value": {"stringValue": "GET"}}]
+    return request
+
+
+def _conversation_unanswered(i: int) -> dict[str, Any]:
+    record = _conversation(i)
+    record["conversation"] = record["conversation"][:1]
+    return record
+
+
 @dataclass(frozen=True)
 class Adapter:
     fmt: str
@@ -164,15 +185,24 @@ class Adapter:
     kind: str  # jsonl | csv
     suffix: str
     options: dict[str, Any] = field(default_factory=dict)
+    #: a record the format holds that is not a generation (skipped and counted)
+    other: Callable[[int], dict[str, Any]] | None = None
 
 
 ADAPTERS = [
     Adapter("openrouter", _or, lambda i: f"good-{i}", "jsonl", ".jsonl"),
     Adapter("openrouter", _or_csv, lambda i: f"good-{i}", "csv", ".csv"),
-    Adapter("litellm", _litellm, lambda i: f"good-{i}", "csv", ".csv"),
-    Adapter("langfuse", _langfuse, lambda i: f"good-{i}", "jsonl", ".jsonl"),
-    Adapter("otel", _otel, lambda i: f"{i:032x}-{i:016x}", "jsonl", ".jsonl"),
-    Adapter("conversations", _conversation, lambda i: f"good-{i}:1", "jsonl", ".jsonl"),
+    Adapter("litellm", _litellm, lambda i: f"good-{i}", "csv", ".csv", other=_litellm_embedding),
+    Adapter("langfuse", _langfuse, lambda i: f"good-{i}", "jsonl", ".jsonl", other=_langfuse_span),
+    Adapter("otel", _otel, lambda i: f"{i:032x}-{i:016x}", "jsonl", ".jsonl", other=_otel_other),
+    Adapter(
+        "conversations",
+        _conversation,
+        lambda i: f"good-{i}:1",
+        "jsonl",
+        ".jsonl",
+        other=_conversation_unanswered,
+    ),
     Adapter("table", _table, lambda i: f"good-{i}", "csv", ".csv", {"mapping": True}),
 ]
 
@@ -243,30 +273,40 @@ def corrupted(draw: st.DrawFn, adapter: Adapter, i: int, columns: list[str]) -> 
     return line + b"\n"
 
 
+def _line(adapter: Adapter, columns: list[str], record: dict[str, Any]) -> bytes:
+    if adapter.kind == "csv":
+        return _csv_line(columns, record)
+    return (json.dumps(record) + "\n").encode()
+
+
 @st.composite
-def mixed_file(draw: st.DrawFn, adapter: Adapter) -> tuple[bytes, list[str]]:
-    n_good = draw(st.integers(min_value=2, max_value=10))
-    n_bad = draw(st.integers(min_value=1, max_value=8))
+def mixed_file(draw: st.DrawFn, adapter: Adapter) -> tuple[bytes, list[str], int]:
+    """Good, corrupted and not-generation records in any order; any of the three kinds may be
+    absent (a file of only bad records, or of only skipped ones, has no good row at all)."""
+    n_good = draw(st.integers(min_value=0, max_value=10))
+    n_bad = draw(st.integers(min_value=0, max_value=8))
+    n_other = draw(st.integers(min_value=0, max_value=4)) if adapter.other else 0
+    if n_good + n_bad + n_other == 0:
+        n_bad = 1
     columns = sorted(adapter.good(0)) if adapter.kind == "csv" else []
-    good = [(True, i) for i in range(n_good)]
-    bad = [(False, 1000 + i) for i in range(n_bad)]
-    order = draw(st.permutations(good + bad))
+    good = [("good", i) for i in range(n_good)]
+    bad = [("bad", 1000 + i) for i in range(n_bad)]
+    other = [("other", 2000 + i) for i in range(n_other)]
+    order = draw(st.permutations(good + bad + other))
     lines = []
-    for is_good, i in order:
-        if is_good:
-            rec = adapter.good(i)
-            lines.append(
-                _csv_line(columns, rec)
-                if adapter.kind == "csv"
-                else (json.dumps(rec) + "\n").encode()
-            )
+    for kind, i in order:
+        if kind == "good":
+            lines.append(_line(adapter, columns, adapter.good(i)))
+        elif kind == "other":
+            assert adapter.other is not None
+            lines.append(_line(adapter, columns, adapter.other(i)))
         else:
             lines.append(draw(corrupted(adapter, i, columns)))
-    header = (",".join(columns) + "\n").encode() if adapter.kind == "csv" else b""
-    return header + b"".join(lines), [adapter.event_id(i) for i in range(n_good)]
+    data = _header(adapter, columns) + b"".join(lines)
+    return data, [adapter.event_id(i) for i in range(n_good)], n_other
 
 
-def _check(adapter: Adapter, data: bytes, good_ids: list[str]) -> None:
+def _check(adapter: Adapter, data: bytes, good_ids: list[str], n_other: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         src = root / f"input{adapter.suffix}"
@@ -285,6 +325,8 @@ def _check(adapter: Adapter, data: bytes, good_ids: list[str]) -> None:
             + summary.duplicates_in_input
             + summary.quarantined
         )
+        # a corrupted record may be skipped too (e.g. its type mistyped to another kind)
+        assert sum(summary.not_generations.values()) >= n_other
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: f"{a.fmt}-{a.kind}")
@@ -296,7 +338,31 @@ def test_fuzzed_input_never_loses_a_good_record(adapter: Adapter) -> None:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(mixed_file(adapter))
-    def run(case: tuple[bytes, list[str]]) -> None:
+    def run(case: tuple[bytes, list[str], int]) -> None:
         _check(adapter, *case)
 
     run()
+
+
+def _header(adapter: Adapter, columns: list[str]) -> bytes:
+    return (",".join(columns) + "\n").encode() if adapter.kind == "csv" else b""
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: f"{a.fmt}-{a.kind}")
+def test_input_of_only_bad_records(adapter: Adapter) -> None:
+    """The edge the random draws may miss: not one good record (every line cut in half)."""
+    columns = sorted(adapter.good(0)) if adapter.kind == "csv" else []
+    lines = [_line(adapter, columns, adapter.good(i)) for i in range(3)]
+    data = _header(adapter, columns) + b"".join(line[: len(line) // 2] + b"\n" for line in lines)
+    _check(adapter, data, [])
+
+
+@pytest.mark.parametrize(
+    "adapter", [a for a in ADAPTERS if a.other], ids=lambda a: f"{a.fmt}-{a.kind}"
+)
+def test_input_of_only_skipped_records(adapter: Adapter) -> None:
+    """Not one generation: every record is of a kind the format skips (spans, embeddings...)."""
+    assert adapter.other is not None
+    columns = sorted(adapter.good(0)) if adapter.kind == "csv" else []
+    lines = [_line(adapter, columns, adapter.other(i)) for i in range(3)]
+    _check(adapter, _header(adapter, columns) + b"".join(lines), [], 3)

@@ -267,3 +267,105 @@ def test_missing_input(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="holds no OTLP JSON files"):
         run_ingest(tmp_path / "empty", "otel", tmp_path / "s")
+
+
+# ------------------------------------------------- batches without a generation
+def _otel_line(span_id: int, *, genai: bool) -> dict:
+    attrs = [{"key": "http.method", "value": {"stringValue": "GET"}}]
+    if genai:
+        attrs = [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-mini"}},
+            {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "10"}},
+            {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "2"}},
+        ]
+    span = {
+        "traceId": "a" * 32,
+        "spanId": f"{span_id:016x}",
+        "name": "chat" if genai else "GET /",
+        "startTimeUnixNano": "1747000000000000000",
+        "endTimeUnixNano": "1747000001000000000",
+        "attributes": attrs,
+    }
+    return {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]}
+
+
+NO_GENERATIONS = [
+    (
+        "langfuse",
+        [{"id": "s1", "traceId": "t1", "type": "SPAN", "startTime": "2025-05-12T00:00:00Z"}],
+        {"type SPAN": 1},
+    ),
+    ("otel", [_otel_line(1, genai=False)], {"not a GenAI span": 1}),
+    (
+        "conversations",
+        [
+            {
+                "conversation_hash": "h1",
+                "model": "gpt-4o-mini",
+                "timestamp": "2025-05-12T00:00:00Z",
+                "conversation": [{"role": "user", "content": "hello?"}],
+            }
+        ],
+        {"no assistant reply": 1},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "records", "skipped"), NO_GENERATIONS, ids=[c[0] for c in NO_GENERATIONS]
+)
+def test_input_without_generations_loads_nothing_and_says_why(
+    tmp_path: Path, fmt: str, records: list[dict], skipped: dict[str, int]
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    summary = run_ingest(src, fmt, tmp_path / "store")
+    assert (summary.read, summary.added, summary.quarantined) == (0, 0, 0)
+    assert summary.not_generations == skipped
+    assert events(tmp_path / "store").num_rows == 0
+
+
+def test_generation_after_a_batch_of_other_spans_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch holds no GenAI span at all (100,000 lines in production, 3 here)."""
+    import functools
+
+    from tokencensus.ingest.sources import files, otel
+
+    monkeypatch.setattr(otel, "json_records", functools.partial(files.json_records, batch=3))
+    lines = [_otel_line(i, genai=False) for i in range(4)] + [_otel_line(99, genai=True)]
+    src = tmp_path / "spans.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    summary = run_ingest(src, "otel", tmp_path / "store")
+    assert summary.not_generations == {"not a GenAI span": 4}
+    assert (summary.read, summary.added) == (1, 1)
+    assert events(tmp_path / "store").column("id").to_pylist() == ["a" * 32 + "-" + "0" * 14 + "63"]
+
+
+def test_batch_missing_a_required_column_rejects_each_row(tmp_path: Path) -> None:
+    """A batch whose records all lack a required field has no such column: each row is
+    rejected as missing it (never a crash)."""
+    from tokencensus.ingest.sources.base import connect
+    from tokencensus.ingest.validate import validate_batch
+
+    raw = pa.table({"id": ["a", "b"], "_pos": pa.array([1, 2], pa.int64())})
+    con = connect()
+    try:
+        good, bad = validate_batch(raw, "f.jsonl", "line", con)
+        empty, none = validate_batch(raw.slice(0, 0).select(["_pos"]), "f.jsonl", "line", con)
+    finally:
+        con.close()
+    assert good.num_rows == 0 and [r.position for r in bad] == [1, 2]
+    assert [e.field for e in bad[0].errors] == [
+        "created_at",
+        "user_id",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_usd",
+    ]
+    assert {e.reason for e in bad[0].errors} == {"missing required field"}
+    assert empty.num_rows == 0 and none == []
+    assert empty.schema.names[: len(EVENT_SCHEMA)] == EVENT_SCHEMA.names

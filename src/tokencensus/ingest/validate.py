@@ -355,7 +355,12 @@ def validate_batch(
     """
     file_idx = table.column(FILE_COL) if FILE_COL in table.column_names else None
     raw = table.drop([FILE_COL]) if file_idx is not None else table
+    if raw.num_rows == 0:  # a batch of no generation at all (only spans, no replies, ...)
+        return _empty_result(file_idx is not None), []
     prepared = _categories_columns(raw)
+    for name in missing_required_columns(prepared.column_names):
+        # no record of the batch has this field: each is rejected as missing it
+        prepared = prepared.append_column(name, pa.nulls(prepared.num_rows, pa.string()))
     query = _build_query(prepared.schema)
     sql = query.sql("_raw")
     con.register("_raw", prepared)
@@ -382,6 +387,13 @@ def validate_batch(
             name = file if isinstance(file, str) else file[owners[i] if owners else 0]
             rejections.append(Rejection(name, row[POS], unit, errs, original))
     return good, rejections
+
+
+def _empty_result(with_file: bool) -> pa.Table:
+    fields = [*EVENT_SCHEMA, pa.field(POS, pa.int64())]
+    if with_file:
+        fields.append(pa.field(FILE_COL, pa.int32()))
+    return pa.schema(fields).empty_table()
 
 
 def _any_valid(result: pa.Table, names: list[str]) -> pa.Array:
