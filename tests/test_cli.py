@@ -141,6 +141,19 @@ def test_errors_exit_1_with_a_message(events_csv, tmp_path, args, message):
     assert "Traceback" not in result.output
 
 
+def test_damaged_gzip_input_is_one_message(events_csv, tmp_path):
+    import gzip
+
+    data = gzip.compress(events_csv.read_bytes())
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    result = runner.invoke(app, ["study", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert f"error: {path}: damaged gzip file: its compressed data ends early, in line" in text
+    assert "Aborted" not in text and "Traceback" not in text
+
+
 def test_all_rows_bad_is_unusable(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -279,3 +280,60 @@ def test_bad_input_paths(tmp_path, spec, message):
     with pytest.raises(InputError) as err:
         read(tmp_path, tmp_path / spec)
     assert str(err.value).startswith(message.format(tmp=tmp_path))
+
+
+# ------------------------------------------------------------- damaged gzip
+def _damaged_gzip(path: Path, text: str, damage: str) -> Path:
+    data = bytearray(gzip.compress(text.encode("utf-8")))
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "crc":
+        data[-8] ^= 0xFF  # the stored CRC-32 of the data
+    elif damage == "deflate":
+        data[12] ^= 0xFF  # the first deflate block's header
+        data[13] ^= 0xFF
+    elif damage == "not-gzip":
+        data = bytearray(text.encode("utf-8"))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _lines_before_break(path: Path) -> int:
+    complete = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            for line in fh:
+                complete += line.endswith(b"\n")
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        pass
+    return complete
+
+
+#: damage -> what the message says (``{line}``: the first line the data does not give in full)
+GZIP_DAMAGE = {
+    "truncated": "its compressed data ends early, in line {line} (the file is truncated)",
+    "crc": "CRC check failed",
+    "deflate": "corrupt compressed data near line 1 (Error -3 while decompressing data",
+    "not-gzip": "it is not gzip-compressed although its name ends in .gz",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(GZIP_DAMAGE))
+@pytest.mark.parametrize("suffix", [".csv.gz", ".jsonl.gz"])
+def test_damaged_gzip_names_the_file_and_line(tmp_path, damage, suffix):
+    """Never a bare 'Aborted.' (EOFError) or a zlib.error traceback."""
+    if suffix == ".csv.gz":
+        text = HEADER + "\n" + "".join(GOOD.format(i=i, d=1) + "\n" for i in range(3000))
+    else:
+        record = {"created_at": "2025-03-01T10:00:00Z", "user_id": "u", "model": "m",
+                  "prompt_tokens": 1, "completion_tokens": 1, "cost_usd": 0.0}  # fmt: skip
+        text = "".join(json.dumps({"id": f"g{i}", **record}) + "\n" for i in range(3000))
+    path = _damaged_gzip(tmp_path / f"events{suffix}", text, damage)
+    with pytest.raises(InputError) as err:
+        read(tmp_path, path)
+    message = str(err.value)
+    expected = GZIP_DAMAGE[damage].format(line=_lines_before_break(path) + 1)
+    assert message.startswith(f"{path}: damaged gzip file: {expected}")
+    assert message.endswith("Nothing was loaded; re-create or re-download the file and run again.")
+    if damage == "truncated":
+        assert 1 < _lines_before_break(path) < 3000  # the line is a real one, not the first

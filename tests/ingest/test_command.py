@@ -162,3 +162,38 @@ def test_aggregate_only_store_is_explained(tmp_path: Path) -> None:
     assert manifest["load"]["mode"] == "aggregates"
     assert "F24" in manifest["not_computable"]
     assert "F24 needs billing countries" in (tmp_path / "out" / "index.html").read_text()
+
+
+def _truncated_gz(path: Path, text: str) -> Path:
+    import gzip
+
+    data = gzip.compress(text.encode("utf-8"))
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("gen.jsonl.gz", "openrouter"),
+        ("activity.csv.gz", "openrouter"),
+        ("spend.csv.gz", "litellm"),
+    ],
+)
+def test_damaged_gzip_input_is_one_message(tmp_path: Path, name: str, fmt: str) -> None:
+    """A truncated .gz stops the ingest with its file and line: never a bare 'Aborted.'
+    (EOFError) nor a traceback, and the store gains nothing."""
+    if name.endswith(".jsonl.gz"):
+        text = "".join(json.dumps(generation(i)) + "\n" for i in range(3000))
+    else:
+        fixture = "openrouter/activity.csv" if fmt == "openrouter" else "litellm/spend_logs.csv"
+        header, *rows = (FIXTURES / fixture).read_text(encoding="utf-8").splitlines()
+        text = header + "\n" + "\n".join(rows[:1] * 3000) + "\n"
+    src = _truncated_gz(tmp_path / name, text)
+    result = _ingest(str(src), "-f", fmt, "--into", str(tmp_path / "s"))
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert f"error: {src}: damaged gzip file: its compressed data ends early, in line " in message
+    assert "(the file is truncated). Nothing was loaded" in message
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+    assert Store.open(tmp_path / "s").read("events").num_rows == 0

@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
-import io
 import json
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from tokencensus.errors import InputError
 from tokencensus.ingest.quarantine import FieldError, Rejection
 
-__all__ = ["FORMATS", "InputFile", "RawBatch", "discover_inputs", "read_raw"]
+__all__ = ["FORMATS", "InputFile", "RawBatch", "discover_inputs", "open_input", "read_raw"]
 
 POS = "_pos"
 #: Index of the input file a row came from, when rows of several files travel together.
@@ -110,6 +110,8 @@ def read_raw(f: InputFile) -> Iterator[RawBatch]:
         yield from reader(f)
     except InputError:
         raise
+    except GZIP_ERRORS as exc:  # raised outside a read (e.g. while a reader closes the file)
+        raise damaged_gzip(f.path, exc) from None
     except (pa.ArrowInvalid, OSError, ValueError) as exc:
         raise InputError(f"{f.path}: cannot read it as {f.format.upper()} ({exc}).") from None
 
@@ -130,15 +132,84 @@ def _with_pos(table: pa.Table, start: int, positions: Any = None) -> pa.Table:
     return table.append_column(POS, pa.array(positions, pa.int64()))
 
 
-# ----------------------------------------------------------------------- csv
-def _open_bytes(path: Path) -> io.BufferedIOBase:
+# ---------------------------------------------------------------------- gzip
+_T = TypeVar("_T")
+#: What a damaged gzip stream raises while it is read (BadGzipFile is an OSError).
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+class _GzipInput(gzip.GzipFile):
+    """A gzip file whose damage (truncated, corrupt, not gzip at all) is an InputError naming
+    the file and the line where its data breaks, instead of EOFError, zlib.error or
+    BadGzipFile surfacing wherever the bytes happen to be consumed (Arrow, json, csv)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(filename=path, mode="rb")
+        self._path = path
+
+    def _guard(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except GZIP_ERRORS as exc:
+            raise damaged_gzip(self._path, exc) from None
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._guard(lambda: super(_GzipInput, self).read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._guard(lambda: super(_GzipInput, self).read1(size))
+
+    def peek(self, n: int) -> bytes:
+        return self._guard(lambda: super(_GzipInput, self).peek(n))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._guard(lambda: super(_GzipInput, self).readline(size))
+
+
+def _line_of_break(path: Path) -> int:
+    """The line (1-based) at which decompressing ``path`` fails: the lines before it are the
+    ones it yields in full.  Run only once the file is known to be damaged."""
+    newlines = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            while chunk := fh.read1(1 << 16):
+                newlines += chunk.count(b"\n")
+    except GZIP_ERRORS:
+        pass
+    return newlines + 1
+
+
+def damaged_gzip(path: Path, exc: BaseException) -> InputError:
+    """The InputError for a ``.gz`` file that cannot be decompressed."""
+    if isinstance(exc, EOFError):
+        what = (
+            f"its compressed data ends early, in line {_line_of_break(path)} "
+            "(the file is truncated)"
+        )
+    elif isinstance(exc, zlib.error):
+        what = f"corrupt compressed data near line {_line_of_break(path)} ({exc})"
+    elif str(exc).startswith("Not a gzipped file"):
+        what = f"it is not gzip-compressed although its name ends in .gz ({exc})"
+    else:  # a failed CRC or length check: the damage is somewhere in the file
+        what = str(exc) or type(exc).__name__
+    return InputError(
+        f"{path}: damaged gzip file: {what}. Nothing was loaded; re-create or re-download "
+        "the file and run again."
+    )
+
+
+def open_input(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped when it ends in .gz (damage raises InputError)."""
     if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return _GzipInput(path)  # type: ignore[return-value]
     return path.open("rb")
 
 
+# ----------------------------------------------------------------------- csv
+
+
 def _read_csv(f: InputFile) -> Iterator[RawBatch]:
-    with _open_bytes(f.path) as fh:
+    with open_input(f.path) as fh:
         header_line = fh.readline()
     try:
         header = _csv_header(header_line)
@@ -173,7 +244,7 @@ def _read_csv(f: InputFile) -> Iterator[RawBatch]:
     read = pacsv.ReadOptions(block_size=1 << 24, use_threads=False)
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=True)
     try:
-        with _open_bytes(f.path) as fh:
+        with open_input(f.path) as fh:
             reader = pacsv.open_csv(
                 fh, read_options=read, parse_options=parse, convert_options=convert
             )
@@ -226,19 +297,19 @@ def _empty_strings(names: list[str]) -> pa.Table:
 
 # --------------------------------------------------------------------- jsonl
 def _read_jsonl(f: InputFile) -> Iterator[RawBatch]:
-    with _open_bytes(f.path) as fh:
+    with open_input(f.path) as fh:
         head = fh.read(4096).lstrip()
     if head.startswith(b"["):
         yield from _read_json_array(f)
         return
     try:
-        with _open_bytes(f.path) as fh:
+        with open_input(f.path) as fh:
             table = pajson.read_json(fh, read_options=pajson.ReadOptions(block_size=1 << 24))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         yield from _read_jsonl_slow(f)
         return
     # Blank lines would shift positions; the slow path numbers lines exactly.
-    with _open_bytes(f.path) as fh:
+    with open_input(f.path) as fh:
         if any(not line.strip() for line in fh):
             yield from _read_jsonl_slow(f)
             return
@@ -275,7 +346,7 @@ def _read_jsonl_slow(f: InputFile) -> Iterator[RawBatch]:
     """Line by line: every line that is not a JSON object becomes a rejection."""
     records: list[tuple[int, dict[str, Any]]] = []
     rejections: list[Rejection] = []
-    with _open_bytes(f.path) as fh:
+    with open_input(f.path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue
@@ -311,7 +382,7 @@ def _read_jsonl_slow(f: InputFile) -> Iterator[RawBatch]:
 
 def _read_json_array(f: InputFile) -> Iterator[RawBatch]:
     try:
-        with _open_bytes(f.path) as fh:
+        with open_input(f.path) as fh:
             data = json.load(fh)
     except UnicodeDecodeError as exc:
         raise InputError(f"{f.path}: not valid UTF-8 (byte {exc.start}).") from None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import json
 import re
@@ -25,7 +24,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from tokencensus.errors import InputError
-from tokencensus.ingest.formats import POS, InputFile, RawBatch, read_raw
+from tokencensus.ingest.formats import POS, InputFile, RawBatch, open_input, read_raw
 from tokencensus.ingest.quarantine import FieldError, Rejection
 
 __all__ = [
@@ -85,10 +84,9 @@ def list_files(spec: str, formats: tuple[str, ...], what: str) -> list[Path]:
 
 
 def open_bytes(path: Path) -> IO[bytes]:
-    """The file's bytes, gunzipped when it ends in .gz."""
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
+    """The file's bytes, gunzipped when it ends in .gz; a damaged gzip file raises InputError
+    naming the file and the line where its data breaks."""
+    return open_input(path)
 
 
 def _reject(path: Path, pos: int, unit: str, field: str, reason: str, record: Any) -> Rejection:
