@@ -6,6 +6,7 @@ Layout (the simulator writes the same)::
     STORE/events/week=YYYY-MM-DD/part-*.parquet      EVENT_SCHEMA columns, zstd
     STORE/aggregates/week=YYYY-MM-DD/part-*.parquet  AGGREGATE_SCHEMA (not events)
     STORE/quarantine/<ingest>.jsonl           rejected records of each ingest
+    STORE/ids/<table>/week=YYYY-MM-DD/part-*.parquet  id index: 64-bit hash of each id
     STORE/.lock, STORE/.commit.lock           lock files (flock)
     STORE/_staging/, STORE/_txn/              write-aside area and commit journals
 
@@ -17,17 +18,25 @@ Writing (:meth:`Store.transaction`) is safe against crashes and concurrency:
 
 1. An exclusive ``flock`` on ``.lock`` for the whole ingest: a second ingest into the
    same store is refused with a clear error (or waits, with ``wait=``).
-2. New rows are written aside under ``_staging/<tx>/``; at commit, each week's rows
-   are deduplicated by id (first occurrence wins) and anti-joined with the ids already
-   in that week's files.  Only new rows are written, as one new part file per week.
+2. New rows are written aside under ``_staging/<tx>/``, with every staged id and its
+   arrival order beside them; at commit, the staged rows are deduplicated by id across
+   all their weeks (the first copy to arrive wins) and anti-joined with the ids of the
+   whole store, in any week.  Only new rows are written, as one new part file per week,
+   each with its id index (see below).
 3. The commit point is the atomic rename of a journal ``_txn/<tx>.commit.json``
    listing the part files to move and the new ``tokencensus-store.json``.  Before it,
    a crash leaves the store exactly as it was (the staging area is invisible and
    removed by the next writer); after it, the next reader or writer finishes the
    journal (each step is an ``os.replace``, safe to repeat).
 
-Idempotence is per week: the same id is expected in the same week (an event's
-``created_at`` never changes).  Files ingested before are recognized by their SHA-256
+Ids are unique across the whole store, not per week: the same id with another
+``created_at`` (Sunday 23:59:59 in one file, Monday 00:00:01 in another, or re-ingested
+with a corrected timestamp) is already present, and the stored copy stays.  To keep that
+cheap on a store of 100M+ events, each part file has an id index under ``ids/`` (the
+lower 64 bits of each id's MD5, 8 bytes a row, read instead of the id strings): only
+the parts whose index holds a staged hash have their id column read, to confirm.  A
+part without an index (written by the simulator or an older version) has its id
+column read.  Files ingested before are recognized by their SHA-256
 and skipped without being read.  The salt that pseudonymizes user ids is never
 stored; a keyed check value is, so that a changed salt (which would split every user
 in two) is refused.
@@ -81,6 +90,10 @@ COMMIT_LOCK = ".commit.lock"
 STAGING = "_staging"
 TXN = "_txn"
 QUARANTINE = "quarantine"
+#: Per-part id indexes: ``ids/<table>/week=W/<part name>`` (column ``id_hash``).
+ID_INDEX = "ids"
+#: The id index's hash of a key (stable across DuckDB versions: MD5's lower 64 bits).
+_HASH_SQL = "md5_number_lower({})"
 
 #: Aggregate rows (OpenRouter /activity days, rankings weeks): counts per period x model.
 AGGREGATE_SCHEMA = pa.schema(
@@ -440,6 +453,10 @@ class Transaction:
         self.staging.mkdir(parents=True)
         self.committed = False
         self._writers: dict[tuple[str, str], pq.ParquetWriter] = {}
+        #: per table: staged ids with arrival order, week and row in the week's staged file
+        self._key_writers: dict[str, pq.ParquetWriter] = {}
+        self._arrived: dict[str, int] = {}
+        self._week_rows: dict[tuple[str, str], int] = {}
         self._sources: list[dict[str, Any]] = []
         self._meta_updates: dict[str, Any] = {}
 
@@ -473,8 +490,12 @@ class Transaction:
             day = pc.cast(day, pa.date32())
         monday = pc.subtract(pc.cast(day, pa.int32()), pc.cast(pc.day_of_week(day), pa.int32()))
         staged = rows  # row order in the staged file is arrival order (first copy wins)
+        first = self._arrived.get(table_name, 0)
+        self._arrived[table_name] = first + rows.num_rows
+        arrival = pa.array(range(first, first + rows.num_rows), pa.int64())
         for week_days in pc.unique(monday).to_pylist():
-            part = staged.filter(pc.equal(monday, week_days))
+            in_week = pc.equal(monday, week_days)
+            part = staged.filter(in_week)
             week = (date(1970, 1, 1) + timedelta(days=week_days)).isoformat()
             key = (table_name, week)
             writer = self._writers.get(key)
@@ -484,15 +505,41 @@ class Transaction:
                 writer = pq.ParquetWriter(path, part.schema, compression="zstd")
                 self._writers[key] = writer
             writer.write_table(part)
+            row = self._week_rows.get(key, 0)
+            self._week_rows[key] = row + part.num_rows
+            self._stage_keys(
+                table_name,
+                pa.table(
+                    {
+                        "key": part.column(spec.key),
+                        "arrival": arrival.filter(in_week),
+                        "week": pa.array([week] * part.num_rows, pa.string()),
+                        "row": pa.array(range(row, row + part.num_rows), pa.int64()),
+                    }
+                ),
+            )
+
+    def _stage_keys(self, table_name: str, keys: pa.Table) -> None:
+        writer = self._key_writers.get(table_name)
+        if writer is None:
+            path = self._keys_path(table_name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(path, keys.schema, compression="zstd")
+            self._key_writers[table_name] = writer
+        writer.write_table(keys)
+
+    def _keys_path(self, table_name: str) -> Path:
+        return self.staging / "staged" / f"{table_name}.keys.parquet"
 
     def record_source(self, entry: dict[str, Any]) -> None:
         """A manifest entry (an input file or database table) committed with the rows."""
         self._sources.append(entry)
 
     def close(self) -> None:
-        for writer in self._writers.values():
+        for writer in [*self._writers.values(), *self._key_writers.values()]:
             writer.close()
         self._writers.clear()
+        self._key_writers.clear()
 
     def commit(self, *, threads: int | None = None) -> CommitResult:
         """Deduplicate, anti-join, write the new part files and publish them atomically."""
@@ -506,34 +553,44 @@ class Transaction:
         try:
             if threads:
                 con.execute(f"SET threads={int(threads)}")
+            index_moves: list[tuple[str, str]] = []
             for table_name, spec in TABLES.items():
                 result.added[table_name] = 0
                 result.already_present[table_name] = 0
                 result.duplicates_in_input[table_name] = 0
                 result.weeks[table_name] = []
+                keys = self._keys_path(table_name)
+                if not keys.exists():
+                    continue
+                staged_n, unique_n, present_n, dropped = self._dropped_rows(con, spec, keys)
+                result.duplicates_in_input[table_name] = staged_n - unique_n
+                result.already_present[table_name] = present_n
                 staged_dir = self.staging / "staged" / table_name
-                for staged in (
-                    sorted(staged_dir.glob("week=*.parquet")) if staged_dir.exists() else []
-                ):
+                for staged in sorted(staged_dir.glob("week=*.parquet")):
                     week = staged.stem[5:]
-                    staged_n, unique_n, out = self._new_rows(con, spec, staged, week)
-                    new_n = unique_n if out is None else out.num_rows
-                    result.duplicates_in_input[table_name] += staged_n - unique_n
-                    result.already_present[table_name] += unique_n - new_n
+                    drop = dropped.get(week, 0)
+                    new_n = self._week_rows[(table_name, week)] - drop
                     if new_n == 0:
                         continue
                     name = f"part-{self.tx}.parquet"
-                    part = self.staging / "parts" / table_name / f"week={week}" / name
+                    rel = f"{table_name}/week={week}/{name}"
+                    part = self.staging / "parts" / rel
                     part.parent.mkdir(parents=True, exist_ok=True)
-                    if out is None:  # every staged row is new: the staged file is the part
+                    if not drop:  # every staged row is new: the staged file is the part
                         os.replace(staged, part)
                     else:
+                        out = self._kept_rows(con, spec, staged, week)
                         pq.write_table(out, part, compression="zstd")
-                    with part.open("rb") as fh:
-                        os.fsync(fh.fileno())
-                    moves.append((str(part.relative_to(root)), f"{table_name}/week={week}/{name}"))
+                    index = self.staging / "parts" / ID_INDEX / rel
+                    _write_id_index(con, spec, part, index)
+                    for path in (part, index):
+                        with path.open("rb") as fh:
+                            os.fsync(fh.fileno())
+                    moves.append((str(part.relative_to(root)), rel))
+                    index_moves.append((str(index.relative_to(root)), f"{ID_INDEX}/{rel}"))
                     result.added[table_name] += new_n
                     result.weeks[table_name].append(week)
+            moves += index_moves
         finally:
             con.close()
         if self.quarantine_path.exists():
@@ -563,29 +620,106 @@ class Transaction:
     def _before_commit_point(self) -> None:
         """Hook for crash tests: everything is written aside, nothing is published."""
 
-    def _new_rows(
-        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: Path, week: str
-    ) -> tuple[int, int, pa.Table | None]:
-        """(staged rows, distinct ids, the new rows -- or None when all staged rows are new)."""
-        existing = sorted((self.store.path / spec.name / f"week={week}").glob("part-*.parquet"))
-        keys = pq.read_table(staged, columns=[spec.key]).column(spec.key)
-        staged_n, unique_n = len(keys), pc.count_distinct(keys).as_py()
-        if not existing and unique_n == staged_n:
-            return staged_n, unique_n, None
-        key = f'"{spec.key}"'
-        src = f"read_parquet({_sql_str(str(staged))}, file_row_number = true)"
-        dedup = (
-            f"SELECT * FROM {src} "
-            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY file_row_number) = 1"
+    def _dropped_rows(
+        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, keys: Path
+    ) -> tuple[int, int, int, dict[str, int]]:
+        """(staged rows, distinct ids, ids already stored, rows dropped per week).
+
+        A staged row is dropped when an earlier staged row has its id (in any week: arrival
+        order decides) or when the store holds its id already (in any week).  The dropped
+        rows are listed in the temporary table :meth:`_drop_table` (week, row), which
+        :meth:`_kept_rows` reads.
+        """
+        k = f"read_parquet({_sql_str(str(keys))})"
+        ((staged_n, unique_n),) = con.sql(
+            f"SELECT count(*), count(DISTINCT key) FROM {k}"
+        ).fetchall()
+        present = self._temp_name("present", spec)
+        present_n = _stored_keys(con, self.store.path, spec, k, present)
+        drop = self._temp_name("drop", spec)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {drop} (week VARCHAR, row BIGINT)")
+        if staged_n == unique_n and not present_n:
+            return staged_n, unique_n, 0, {}
+        con.execute(
+            f"INSERT INTO {drop} SELECT week, row FROM ("
+            "SELECT week, row, key, row_number() OVER (PARTITION BY key ORDER BY arrival) AS n "
+            f"FROM {k}) WHERE n > 1 OR key IN (SELECT key FROM {present})"
         )
-        new = f"SELECT * FROM ({dedup}) s"
-        if existing:
-            files = "[" + ", ".join(_sql_str(str(p)) for p in existing) + "]"
-            new += (
-                f" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({files}) e WHERE e.{key} = s.{key})"
-            )
-        out = con.sql(f"SELECT * EXCLUDE (file_row_number) FROM ({new}) ORDER BY file_row_number")
-        return staged_n, unique_n, out.to_arrow_table().cast(spec.schema)
+        counts = con.sql(f"SELECT week, count(*) FROM {drop} GROUP BY week").fetchall()
+        return staged_n, unique_n, present_n, {w: int(n) for w, n in counts}
+
+    def _temp_name(self, what: str, spec: TableSpec) -> str:
+        return f'"_{what}_{spec.name}_{self.tx.replace("-", "_")}"'
+
+    def _kept_rows(
+        self, con: duckdb.DuckDBPyConnection, spec: TableSpec, staged: Path, week: str
+    ) -> pa.Table:
+        """The staged rows of ``week`` that are not dropped, in arrival order."""
+        src = f"read_parquet({_sql_str(str(staged))}, file_row_number = true)"
+        drop = self._temp_name("drop", spec)
+        out = con.sql(
+            f"SELECT * EXCLUDE (file_row_number) FROM {src} s WHERE NOT EXISTS (SELECT 1 "
+            f"FROM {drop} d WHERE d.week = {_sql_str(week)} AND d.row = s.file_row_number) "
+            "ORDER BY file_row_number"
+        )
+        return out.to_arrow_table().cast(spec.schema)
+
+
+def _stored_keys(
+    con: duckdb.DuckDBPyConnection, root: Path, spec: TableSpec, staged_keys: str, into: str
+) -> int:
+    """Fill the temporary table ``into`` (``key``) with the distinct staged keys
+    (``staged_keys``: a SQL relation with a ``key`` column) that a committed part of the
+    table holds already, in any week; return how many there are.
+
+    Only hashes are read to find the parts that may hold a staged key (their id indexes);
+    those parts, and any part without an index, then have their key column read to
+    confirm each match exactly.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} (key VARCHAR)")
+    parts = sorted((root / spec.name).glob("week=*/part-*.parquet"))
+    indexed: dict[str, Path] = {}
+    candidates: list[Path] = []
+    for part in parts:
+        index = root / ID_INDEX / part.relative_to(root)
+        if index.is_file():
+            indexed[str(index)] = part
+        else:
+            candidates.append(part)
+    if indexed:
+        files = "[" + ", ".join(_sql_str(p) for p in indexed) + "]"
+        hashed = _HASH_SQL.format('"key"')
+        hits = con.sql(
+            f"SELECT DISTINCT filename FROM read_parquet({files}, filename = true) "
+            f"WHERE id_hash IN (SELECT {hashed} FROM {staged_keys})"
+        ).fetchall()
+        for (name,) in hits:
+            if name not in indexed:  # a path spelled otherwise: confirm in every part
+                candidates = parts
+                break
+            candidates.append(indexed[name])
+    if not candidates:
+        return 0
+    key = f'"{spec.key}"'
+    files = "[" + ", ".join(_sql_str(str(p)) for p in sorted(set(candidates))) + "]"
+    con.execute(
+        f"INSERT INTO {into} SELECT DISTINCT {key} FROM read_parquet({files}) "
+        f"WHERE {key} IN (SELECT key FROM {staged_keys})"
+    )
+    ((n,),) = con.sql(f"SELECT count(*) FROM {into}").fetchall()
+    return int(n)
+
+
+def _write_id_index(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, part: Path, index: Path
+) -> None:
+    """The id index of a part file: one ``id_hash`` (UBIGINT) per row."""
+    hashed = _HASH_SQL.format(f'"{spec.key}"')
+    table = con.sql(
+        f"SELECT {hashed} AS id_hash FROM read_parquet({_sql_str(str(part))})"
+    ).to_arrow_table()
+    index.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, index, compression="none")
 
 
 def _sql_str(value: str) -> str:
