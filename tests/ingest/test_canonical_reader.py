@@ -258,11 +258,53 @@ def test_unusable_files(tmp_path, content, message):
         read(tmp_path, path)
 
 
-def test_not_utf8_csv(tmp_path):
+JSON_RECORD = {"created_at": "2025-03-01T10:00:00Z", "user_id": "u", "model": "m",
+               "prompt_tokens": 1, "completion_tokens": 1, "cost_usd": 0.0}  # fmt: skip
+
+
+def _json_line(i: int) -> bytes:
+    return json.dumps({"id": f"g{i}", **JSON_RECORD}).encode()
+
+
+@pytest.mark.parametrize("shape", ["csv", "jsonl", "jsonl-nested", "json-array"])
+def test_one_invalid_utf8_byte_loses_only_its_line(tmp_path, shape):
+    """300 records, one with a Latin-1 byte: it alone is quarantined (file, line, reason)."""
+    if shape == "csv":
+        lines = [f"g{i},2025-03-01T10:00:00Z,u1,m,1,1,0".encode() for i in range(300)]
+        lines[150] = b"g150,2025-03-01T10:00:00Z,\xfc1,m,1,1,0"
+        data, bad_pos, byte = HEADER.encode() + b"\n" + b"\n".join(lines) + b"\n", 152, 26
+        path = tmp_path / "e.csv"
+    else:
+        lines = [_json_line(i) for i in range(300)]
+        if shape == "jsonl-nested":  # inside a label of the nested categories column
+            labels = ',"categories": [{"path": "/\xfcber", "confidence": 0.5}]}'
+            lines[150] = lines[150][:-1] + labels.encode("latin-1")
+        else:
+            lines[150] = lines[150].replace(b'"u"', b'"\xfc"')
+        byte = lines[150].index(b"\xfc")
+        if shape == "json-array":
+            data, bad_pos = b"[\n" + b",\n".join(lines) + b"\n]\n", 151
+            path = tmp_path / "e.json"
+        else:
+            data, bad_pos = b"\n".join(lines) + b"\n", 151
+            path = tmp_path / "e.jsonl"
+    path.write_bytes(data)
+    summary, quarantine, staged = read(tmp_path, path)
+    assert (summary.read, summary.loaded, summary.quarantined) == (300, 299, 1)
+    assert "g150" not in staged.column("id").to_pylist()
+    (rejected,) = quarantine
+    unit = "item" if shape == "json-array" else "line"
+    assert (rejected["file"], rejected[unit], rejected["field"]) == (str(path), bad_pos, "<record>")
+    expected = "not valid UTF-8" if shape == "json-array" else f"not valid UTF-8 (byte {byte})"
+    assert rejected["reason"] == expected
+
+
+def test_csv_header_not_utf8_is_unusable(tmp_path):
     path = tmp_path / "e.csv"
-    path.write_bytes((HEADER + "\n" + "g1,2025-03-01,\xfc1,m,1,1,0\n").encode("latin-1"))
+    path.write_bytes((HEADER + ",p\xfcnkt\n" + GOOD.format(i=1, d=1) + ",x\n").encode("latin-1"))
     with pytest.raises(
-        InputError, match=r"e.csv: not valid UTF-8 text .*Re-encode the file as UTF-8"
+        InputError,
+        match=r"e.csv: the CSV header is not valid UTF-8\. Re-encode the file as UTF-8\.",
     ):
         read(tmp_path, path)
 

@@ -369,3 +369,33 @@ def test_batch_missing_a_required_column_rejects_each_row(tmp_path: Path) -> Non
     assert {e.reason for e in bad[0].errors} == {"missing required field"}
     assert empty.num_rows == 0 and none == []
     assert empty.schema.names[: len(EVENT_SCHEMA)] == EVENT_SCHEMA.names
+
+
+def test_table_jsonl_with_an_invalid_utf8_byte(tmp_path: Path) -> None:
+    """Arrow's JSON reader passes invalid UTF-8 into strings: the line is rejected alone."""
+    lines = [
+        json.dumps(
+            {
+                "rid": f"r{i}",
+                "t": 1747041302,
+                "who": "u",
+                "m": "gpt-4o-mini",
+                "in": 5,
+                "out": 2,
+                "usd": 0.1,
+            }
+        ).encode()
+        for i in range(5)
+    ]
+    lines[2] = lines[2].replace(b'"u"', b'"\xfc"')
+    data = tmp_path / "log.jsonl"
+    data.write_bytes(b"\n".join(lines) + b"\n")
+    mapping = _mapping(
+        tmp_path,
+        '[columns]\nid = "rid"\ncreated_at = "t"\nuser_id = "who"\nmodel = "m"\nprompt_tokens = "in"\n'
+        'completion_tokens = "out"\ncost_usd = "usd"\n',
+    )
+    summary = run_ingest(data, "table", tmp_path / "s", mapping=mapping)
+    assert (summary.read, summary.added, summary.quarantined) == (5, 4, 1)
+    (bad,) = quarantine(tmp_path / "s")
+    assert (bad["line"], bad["reason"]) == (3, "not valid UTF-8 (byte 39)")  # the \xfc

@@ -28,7 +28,15 @@ import pyarrow.parquet as pq
 from tokencensus.errors import InputError
 from tokencensus.ingest.quarantine import FieldError, Rejection
 
-__all__ = ["FORMATS", "InputFile", "RawBatch", "discover_inputs", "open_input", "read_raw"]
+__all__ = [
+    "FORMATS",
+    "InputFile",
+    "RawBatch",
+    "discover_inputs",
+    "open_input",
+    "read_raw",
+    "records_batch",
+]
 
 POS = "_pos"
 #: Index of the input file a row came from, when rows of several files travel together.
@@ -305,6 +313,9 @@ def _read_jsonl(f: InputFile) -> Iterator[RawBatch]:
     try:
         with open_input(f.path) as fh:
             table = pajson.read_json(fh, read_options=pajson.ReadOptions(block_size=1 << 24))
+        # Arrow's JSON reader lets invalid UTF-8 through into string values (DuckDB would
+        # then fail on them); such a file is read line by line, rejecting those lines.
+        table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         yield from _read_jsonl_slow(f)
         return
@@ -328,7 +339,7 @@ def _stringify(value: Any) -> str | None:
     return str(value)
 
 
-def _records_to_batch(records: list[tuple[int, dict[str, Any]]]) -> pa.Table:
+def records_batch(records: list[tuple[int, dict[str, Any]]]) -> pa.Table:
     columns: dict[str, list[str | None]] = {}
     for i, (_, rec) in enumerate(records):
         for key in rec:
@@ -374,10 +385,10 @@ def _read_jsonl_slow(f: InputFile) -> Iterator[RawBatch]:
                 continue
             records.append((lineno, obj))
             if len(records) >= BATCH_ROWS:
-                yield RawBatch(_records_to_batch(records), rejections)
+                yield RawBatch(records_batch(records), rejections)
                 records, rejections = [], []
     if records or rejections:
-        yield RawBatch(_records_to_batch(records), rejections)
+        yield RawBatch(records_batch(records), rejections)
 
 
 def _read_json_array(f: InputFile) -> Iterator[RawBatch]:
@@ -405,4 +416,4 @@ def _read_json_array(f: InputFile) -> Iterator[RawBatch]:
                     obj,
                 )
             )
-    yield RawBatch(_records_to_batch(records), rejections, unit="item")
+    yield RawBatch(records_batch(records), rejections, unit="item")

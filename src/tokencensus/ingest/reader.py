@@ -3,13 +3,16 @@
 Good rows are written to ``staging_dir`` as Parquet (canonical columns plus
 ``_file`` and ``_pos``, which let the engine keep the first copy of a duplicated
 id deterministically).  Every bad record goes to the quarantine file with its
-reasons.  A file that cannot be used at all (unreadable, not UTF-8, missing a
+reasons: files are read as the ingest reads them (:mod:`tokencensus.ingest.sources.files`),
+so that a broken record -- invalid UTF-8, an unbalanced quote, a damaged JSON array
+element -- is rejected alone and never costs the records around it.  A file that cannot
+be used at all (unreadable, a damaged ``.gz``, a header that is not UTF-8, missing a
 required column) stops the run with an :class:`InputError` naming it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +22,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.errors import InputError
-from tokencensus.ingest.formats import FILE_COL, POS, InputFile, discover_inputs, read_raw
+from tokencensus.ingest.formats import (
+    FILE_COL,
+    POS,
+    InputFile,
+    RawBatch,
+    discover_inputs,
+    open_input,
+    read_raw,
+    records_batch,
+)
 from tokencensus.ingest.quarantine import QuarantineWriter
+from tokencensus.ingest.sources.files import csv_batches, json_records
 from tokencensus.ingest.validate import missing_required_columns, validate_batch
 from tokencensus.schema import EVENT_SCHEMA, REQUIRED_FIELDS
 
@@ -59,6 +72,27 @@ class ReadSummary:
     @property
     def loaded(self) -> int:
         return sum(f.loaded for f in self.files)
+
+
+def _raw_batches(f: InputFile) -> Iterator[RawBatch]:
+    """Raw batches of a canonical file, a record that cannot be parsed rejected alone."""
+    try:
+        if f.format == "csv":
+            yield from csv_batches(f.path)
+        elif f.format == "jsonl" and _is_json_array(f.path):
+            for records, rejections, unit in json_records(f.path, unwrap_data=False):
+                yield RawBatch(records_batch(records), rejections, unit=unit)
+        else:
+            yield from read_raw(f)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{f.path}: cannot read it ({exc}).") from None
+
+
+def _is_json_array(path: Path) -> bool:
+    with open_input(path) as fh:
+        return fh.read(4096).lstrip().startswith(b"[")
 
 
 def _check_columns(f: InputFile, columns: Sequence[str]) -> list[str]:
@@ -145,7 +179,7 @@ def read_events(
         for index, f in enumerate(inputs):
             summary = summaries[index]
             checked = False
-            for batch in read_raw(f):
+            for batch in _raw_batches(f):
                 for rejection in batch.rejections:
                     quarantine.write(rejection)
                 summary.read += len(batch.rejections)
