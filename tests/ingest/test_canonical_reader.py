@@ -108,7 +108,32 @@ CASES = [
         "categories",
         "not valid JSON: Expecting property name enclosed in double quotes in '{oops'",
     ),
+    (
+        "categories",
+        'g9,2025-03-01,u1,m,1,1,0,"{""path"": ""/Games""}"',
+        "categories",
+        "not a list of {path, confidence} labels: \"{'path': '/Games'}\"",
+    ),
+    (
+        "categories",
+        'g9,2025-03-01,u1,m,1,1,0,"[{""path"": ""/Games""}]"',
+        "categories",
+        "label 0 is not a {path, confidence} object: \"{'path': '/Games'}\"",
+    ),
+    (
+        "categories",
+        'g9,2025-03-01,u1,m,1,1,0,"[{""path"": ""/Games"", ""confidence"": ""high""}]"',
+        "categories",
+        "label 0 confidence is not a number: 'high'",
+    ),
+    (
+        "",
+        "g9,2025-03-01,u1,m,10000000000000000000,1,0",
+        "prompt_tokens",
+        "too large: '10000000000000000000'",
+    ),
     ("", "g9,2025-03-01,u1", "<record>", "expected 7 fields, found 3"),
+    ("", 'g9,"2025-03-01,u1,m,1,1,0', "<record>", "malformed CSV: a quoted field is never closed"),
 ]
 
 
@@ -126,6 +151,59 @@ def test_each_rejection_reason(tmp_path, extra, bad, field, reason):
     assert rejected["line"] == 3  # header is line 1, the bad row is the second data row
     assert rejected["field"] == field
     assert rejected["reason"] == reason
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (
+            b'{"id": "g9", oops}',
+            "malformed JSON near line 3: Expecting property name enclosed in double quotes",
+        ),
+        (b"[1, 2]", "not a JSON object (found list)"),
+    ],
+)
+def test_json_array_element_rejections(tmp_path, damage, reason):
+    """A damaged element of a JSON array is rejected alone; the elements after it load."""
+    items = [_json_line(1), damage, _json_line(2)]
+    path = tmp_path / "e.json"
+    path.write_bytes(b"[\n" + b",\n".join(items) + b"\n]\n")
+    summary, quarantine, staged = read(tmp_path, path)
+    assert (summary.read, summary.loaded) == (3, 2)
+    assert staged.column("id").to_pylist() == ["g1", "g2"]
+    assert [(q["item"], q["field"], q["reason"]) for q in quarantine] == [(2, "<record>", reason)]
+
+
+def test_malformed_csv_records_are_rejected_alone(tmp_path):
+    """A file with an unclosed quote is read record by record, so a record the csv module
+    cannot parse is named too (a file whose lines all balance their quotes goes to Arrow)."""
+    path = write_csv(
+        tmp_path / "e.csv",
+        GOOD.format(i=1, d=1),
+        'g8,"2025-03-01"x,u1,m,1,1,0',
+        'g9,"2025-03-01,u1,m,1,1,0',
+        GOOD.format(i=2, d=2),
+    )
+    summary, quarantine, staged = read(tmp_path, path)
+    assert (summary.read, summary.loaded) == (4, 2)
+    assert staged.column("id").to_pylist() == ["g1", "g2"]
+    assert [(q["line"], q["field"], q["reason"]) for q in quarantine] == [
+        (3, "<record>", "malformed CSV: ',' expected after '\"'"),
+        (4, "<record>", "malformed CSV: a quoted field is never closed"),
+    ]
+    assert quarantine[1]["record"] == 'g9,"2025-03-01,u1,m,1,1,0'
+
+
+def test_json_document_that_is_no_object_or_array():
+    """Pinned on the function: json_records only parses a whole document when its text starts
+    with '[' or '{', so no file reaches this message through it today."""
+    from tokencensus.ingest.sources.files import _document_records
+
+    ((records, (rejection,), unit),) = _document_records(Path("e.json"), 42, True, 10)
+    assert (records, unit, rejection.position) == ([], "item", 1)
+    assert [(e.field, e.reason) for e in rejection.errors] == [
+        ("<record>", "not a JSON object or array")
+    ]
 
 
 def test_message_names_file_line_and_field(tmp_path):
