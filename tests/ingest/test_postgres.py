@@ -147,3 +147,19 @@ def test_unreachable_server_hides_the_password(tmp_path: Path, postgres_url: str
     ) as exc:
         run_ingest(url, "litellm", tmp_path / "s")
     assert "s3cret" not in str(exc.value)
+
+
+def test_ci_runs_the_readme_command_with_ci_set() -> None:
+    """The server fixture fails instead of skipping only when ``$CI`` is set: CI must set it,
+    and otherwise run exactly the README's test command."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    after = readme.split("run them (this is what CI runs):", 1)[1]
+    command = after.split("```bash\n", 1)[1].split("\n```", 1)[0].strip()
+    assert command.endswith("python -m pytest")
+    lines = [
+        line
+        for line in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[-2:] == ["export CI=1", command]
