@@ -63,7 +63,40 @@ def test_study_writes_every_artifact(study_run):
     f1 = pd.read_csv(out / "data" / "F1.csv")
     assert list(f1.columns)[:4] == ["week", "source_type", "tokens", "share"]
     assert set(f1["week"]) == {"2025-02-03", "2025-02-10"}
-    assert (out / "data" / "F1_markers.csv").exists()
+    # launch markers of F1's models released inside the weeks shown: none in Feb 3-16, 2025
+    markers = pd.read_csv(out / "data" / "F1_markers.csv")
+    assert list(markers.columns) == ["model", "label", "release_date"] and markers.empty
+
+
+def test_f1_markers_come_from_the_catalog(events_csv, tmp_path):
+    """A marker model whose (overridden) release date falls in the study's weeks is marked,
+    with the catalog's name as its label; the others stay out."""
+    header = (FIXTURES / "catalog_small.csv").read_text(encoding="utf-8").splitlines()[0]
+    columns = header.split(",")
+    row = {
+        "slug": "moonshotai/kimi-k2",
+        "name": "Kimi K2 (test launch)",
+        "release_date": "2025-02-12",
+    }
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text(
+        header + "\n" + ",".join(row.get(c, "") for c in columns) + "\n", encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["study", str(events_csv), "--out", str(out), "-q", "--catalog", str(catalog),
+         "--artifacts", "F1", "--no-report"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    markers = pd.read_csv(out / "data" / "F1_markers.csv")
+    assert markers.to_dict("records") == [
+        {
+            "model": "moonshotai/kimi-k2",
+            "label": "Kimi K2 (test launch)",
+            "release_date": "2025-02-12",
+        }
+    ]
 
 
 def test_manifest_counts(study_run):

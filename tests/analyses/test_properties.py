@@ -28,11 +28,15 @@ MONDAY = datetime(2025, 3, 3)
 #: Artifacts whose rows for one week depend only on that week's events
 #: (F3 is window-wide by definition: its top-15 list is ranked over all weeks).
 WEEK_LOCAL = ("F1", "F2", "F4", "F5")
-SHARES = ("F1", "F3", "F4")
+SHARES = ("F1", "F2", "F3", "F4")
+WEEK_S = 7 * 24 * 3600
+#: Second in the week, Monday 00:00:00 to Sunday 23:59:59; the two ends drawn often, so that
+#: an event on either side of the ISO week boundary is common.
+SECOND = st.one_of(st.sampled_from([0, WEEK_S - 1]), st.integers(0, WEEK_S - 1))
 
 event = st.tuples(
     st.integers(0, 3),  # week offset
-    st.integers(0, 6 * 24 * 60 - 1),  # minute in the week
+    SECOND,
     st.sampled_from(MODELS),
     st.integers(0, 50_000),
     st.integers(0, 5_000),
@@ -43,14 +47,14 @@ def to_table(draws, prefix="e"):
     return make_events(
         {
             "id": f"{prefix}{i}",
-            "created_at": MONDAY + timedelta(weeks=w, minutes=m),
+            "created_at": MONDAY + timedelta(weeks=w, seconds=sec),
             "user_id": f"u{i % 5}",
             "model": model,
             "prompt_tokens": p,
             "completion_tokens": c,
             "cost_usd": 0.0,
         }
-        for i, (w, m, model, p, c) in enumerate(draws)
+        for i, (w, sec, model, p, c) in enumerate(draws)
     )
 
 
@@ -72,6 +76,14 @@ def test_shares_sum_to_one_per_week(small_catalog, draws):
                 assert abs(total - 1.0) < 1e-9, (aid, week, total)
             else:
                 assert total == 0
+    # F2's volumes put each event in the ISO week (Monday to Sunday 23:59:59) it falls in
+    expected: dict[object, int] = {}
+    for w, sec, _, p, c in draws:
+        week = (MONDAY + timedelta(weeks=w, seconds=sec)).date()
+        monday = week - timedelta(days=week.isoweekday() - 1)
+        expected[monday] = expected.get(monday, 0) + p + c
+    volumes = res["F2"].groupby(pd.to_datetime(res["F2"]["week"]).dt.date)["tokens"].sum()
+    assert {w: int(t) for w, t in volumes.items() if t} == {w: t for w, t in expected.items() if t}
 
 
 @_SETTINGS
