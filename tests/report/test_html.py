@@ -79,6 +79,25 @@ def test_no_reference_leaves_the_paper_out():
     html = report_html(tiny_result(scorecard=False), reference=False, bundle=BUNDLE)
     assert "paper:" not in html and "Dashed references" not in html
     assert 'id="section-scorecard"' not in html and 'class="scorecard-summary"' not in html
+    # the reading hint and the footer mention dashed references only when some are drawn
+    assert "Dashed lines" not in html and "dashed" not in html.lower()
+    drawn = report_html(tiny_result(scorecard=False), bundle=BUNDLE)
+    assert "Dashed lines are the paper" in drawn
+    assert "the dashed paper references come from its published numbers" in drawn
+
+
+def test_scorecard_misses_carry_their_reason():
+    html = report_html(tiny_result(), bundle=BUNDLE)
+    card = html[html.index('id="section-scorecard"') :]
+    why = "known miss of the demo platform: the tiny platform has no closed models."
+    # the misses list: id, published, measured and why; the table's note column
+    misses = card[card.index('class="note misses"') : card.index('class="table-wrap"')]
+    assert "<strong>F1.closed_mean</strong> (published ≈ 70%, measured 65.00%) — " + why in misses
+    assert "F1.chinese_mean" not in misses
+    assert "<th>note</th>" in card and f'<td class="why">{why}</td>' in card
+    # the artifact block repeats it next to its statement
+    block = html[html.index('<section class="artifact" id="F1"') : html.index('id="T1"')]
+    assert f'<td class="why">{why}</td>' in block
 
 
 def test_real_run_reads_like_the_paper(fixture_run):

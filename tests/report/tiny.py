@@ -97,7 +97,8 @@ def tiny_result(*, scorecard: bool = True) -> StudyResult:
                 {"id": "F1.chinese_mean", "artifact": "F1", "statement": "Chinese OSS weekly share, mean over the window",
                  "kind": "share_pp", "published": "13.0%", "measured": "12.00%", "tolerance": "±2 pp", "status": "pass", "note": ""},
                 {"id": "F1.closed_mean", "artifact": "F1", "statement": "Closed weekly share, mean over the window",
-                 "kind": "approx_pp", "published": "≈ 70%", "measured": "65.00%", "tolerance": "±5 pp", "status": "fail", "note": ""},
+                 "kind": "approx_pp", "published": "≈ 70%", "measured": "65.00%", "tolerance": "±5 pp", "status": "fail",
+                 "note": "known miss of the demo platform: the tiny platform has no closed models."},
             ],
         }  # fmt: skip
     return StudyResult(out_dir=Path("."), manifest=manifest, results=results)

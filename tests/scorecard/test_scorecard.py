@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
 from tokencensus.analyses import ARTIFACTS
 from tokencensus.scorecard import COLUMNS, KINDS, STATEMENTS, load_frames, score, summary
 from tokencensus.scorecard.kinds import judge
+from tokencensus.scorecard.registry import attach_reasons
+from tokencensus.scorecard.statements.misses import KNOWN_MISSES, SEED_DEPENDENT
 
 
 @pytest.mark.parametrize(
@@ -131,3 +135,39 @@ def test_load_frames_reads_artifacts_and_extras(tmp_path) -> None:
     assert set(frames) == {"F1", "F27_fit"}
     card = score(frames, [STATEMENTS["F27.elasticity"], STATEMENTS["F1.row_mean"]])
     assert list(card["status"]) == ["pass", "pass"]  # F27's fit table carries the slope
+
+
+def _f6(roleplay: float) -> pd.DataFrame:
+    week = pd.Timestamp("2025-06-02")
+    return pd.DataFrame(
+        {
+            "week": [week, week],
+            "category": ["Roleplay", "Programming"],
+            "tokens": [1e6 * roleplay, 1e6 * (1 - roleplay)],
+            "share": [roleplay, 1 - roleplay],
+        }
+    )
+
+
+def test_known_misses_are_registered_statements_with_a_reason() -> None:
+    for sid, why in {**KNOWN_MISSES, **SEED_DEPENDENT}.items():
+        assert sid in STATEMENTS, sid
+        assert STATEMENTS[sid].miss_reason == why and len(why) > 40
+    assert not set(KNOWN_MISSES) & set(SEED_DEPENDENT)
+    with pytest.raises(ValueError, match=r"unregistered statements: F6\.no_such"):
+        attach_reasons({"F6.no_such": "why"})
+
+
+def test_a_failed_known_miss_says_why_and_a_pass_does_not() -> None:
+    st = STATEMENTS["F6.roleplay"]
+    missed = score({"F6": _f6(0.29)}, [st]).iloc[0]
+    assert (missed["status"], missed["measured"]) == ("fail", "29.00%")
+    assert missed["note"] == f"known miss of the demo platform: {KNOWN_MISSES['F6.roleplay']}"
+    met = score({"F6": _f6(0.52)}, [st]).iloc[0]
+    assert (met["status"], met["note"]) == ("pass", "")
+    # the reason never decides: the same statement without one is judged the same way
+    bare = replace(st, miss_reason="")
+    assert score({"F6": _f6(0.29)}, [bare])["status"].iloc[0] == "fail"
+    assert score({"F6": _f6(0.29)}, [bare])["note"].iloc[0] == ""
+    assert list(score({"F6": _f6(0.29)}, [st]).columns) == list(COLUMNS)
+    assert COLUMNS[-1] == "note"

@@ -82,6 +82,9 @@ table.scorecard td { white-space: normal; text-align: left; }
 td.status.pass { color: #1b7f3b; font-weight: 600; }
 td.status.fail { color: #b42318; font-weight: 600; }
 td.status.not-measurable { color: var(--muted); }
+table.scorecard td.why { color: var(--muted); font-size: 13px; min-width: 240px; }
+.note.misses p { margin: 0 0 4px; }
+.note.misses ul { margin: 0; padding-left: 20px; }
 pre { background: #f3f5f8; padding: 10px; overflow: auto; font-size: 12px; max-height: 420px; }
 .note { background: #fff8e1; border: 1px solid #f0dca0; border-radius: 8px; padding: 8px 12px; }
 footer { color: var(--muted); font-size: 12px; padding: 30px 20px 40px; }
@@ -189,6 +192,16 @@ def _json_script(element_id: str, payload: Any) -> object:
     )
 
 
+def _from_the_paper(references: bool, scorecard: bool) -> str:
+    """The footer's end: what on the page comes from the paper's published numbers."""
+    parts = [p for p, shown in (("the dashed paper references", references),
+                                ("the scorecard", scorecard)) if shown]  # fmt: skip
+    if not parts:
+        return "."
+    verb = "comes" if parts == ["the scorecard"] else "come"
+    return f"; {' and '.join(parts)} {verb} from its published numbers."
+
+
 def report_html(result: StudyResult, *, reference: bool = True, bundle: str | None = None) -> str:
     """The report page as a string (``bundle`` replaces the chart library, for tests)."""
     palette = run_palette(result.results)
@@ -200,6 +213,7 @@ def report_html(result: StudyResult, *, reference: bool = True, bundle: str | No
         specs[aid] = artifact_chart(res, palette=palette, reference=reference)
         tables[aid] = table_json(res.data)  # charts and the CSV download read it
     drawn = {aid: split_table(s) for aid, s in specs.items() if s is not None}
+    dashed = any(refs[aid] is not None and len(refs[aid]) for aid in drawn)
     m = result.manifest
     window = m.get("window") or {}
     library = vega_bundle() if bundle is None else bundle
@@ -240,7 +254,8 @@ def report_html(result: StudyResult, *, reference: bool = True, bundle: str | No
                     "Reading the charts: hover for the values at a week; click legend entries "
                     "to show only those series (stacked charts restack them from zero), click "
                     "again to bring the rest back; drag or scroll a time axis to zoom, "
-                    "double-click to reset. Dashed lines are the paper's published values.",
+                    "double-click to reset."
+                    + (" Dashed lines are the paper's published values." if dashed else ""),
                 ),
             ),
             el("main", None, sections(result, specs, refs), scorecard_section(result)),
@@ -249,8 +264,8 @@ def report_html(result: StudyResult, *, reference: bool = True, bundle: str | No
                 None,
                 "Data files (data/<ID>.csv and .parquet), SQL (sql/<ID>.sql) and manifest.json "
                 "sit next to this page; figures/ holds PNG and SVG versions of every chart. "
-                "Definitions follow the State of AI token study (OpenRouter, Dec 2025); the "
-                "dashed paper references and the scorecard come from its published numbers.",
+                "Definitions follow the State of AI token study (OpenRouter, Dec 2025)"
+                + _from_the_paper(dashed, bool(m.get("scorecard"))),
             ),
             _json_script("tc-tables", tables),
             _json_script("tc-specs", drawn),

@@ -213,6 +213,8 @@ def _artifact_page(result: StudyResult, aid: str, palette: Any, reference: bool)
                     f"measured {r['measured'] or '–'}",
                     r["status"] if r["status"] in ("pass", "fail") else "muted",
                 )
+                if r["status"] == "fail" and isinstance(r.get("note"), str) and r["note"]:
+                    text.add(r["note"], "muted", indent="  ")
     parts.append(text.spec())
     return _page(*parts)
 

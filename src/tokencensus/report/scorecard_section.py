@@ -3,7 +3,8 @@
 Moved here from ``html.py`` (written by the simulate/scorecard owner), behaviour kept: the
 section lists every published number of FIGURES.md against the run.  Statement ids link to
 their artifact's block, and each artifact block repeats its own statements
-(:func:`artifact_statements`).
+(:func:`artifact_statements`).  A row's ``note`` says why it was not measurable or, for a
+known miss of the demo platform, why it missed (``scorecard/statements/misses.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["artifact_statements", "scorecard_section"]
 
-_COLS = ("id", "artifact", "statement", "published", "measured", "tolerance", "status")
+_COLS = ("id", "artifact", "statement", "published", "measured", "tolerance", "status", "note")
 
 
 def _status(status: str) -> object:
@@ -31,9 +32,27 @@ def _row(r: dict[str, Any], cols: tuple[str, ...], present: set[str]) -> object:
             cells.append(_status(str(r.get(c, ""))))
         elif c == "artifact" and r.get(c) in present:
             cells.append(el("td", None, el("a", {"href": f"#{r[c]}"}, str(r[c]))))
+        elif c == "note":
+            cells.append(el("td", {"class": "why"}, _note(r)))
         else:
             cells.append(el("td", None, str(r.get(c, ""))))
     return el("tr", None, cells)
+
+
+def _note(r: dict[str, Any]) -> str:
+    note = r.get("note")
+    return "" if note is None or (isinstance(note, float) and note != note) else str(note)
+
+
+def _miss(r: dict[str, Any]) -> object:
+    why = _note(r)
+    return el(
+        "li",
+        None,
+        el("strong", None, str(r["id"])),
+        f" (published {r['published']}, measured {r['measured']})",
+        f" — {why}" if why else "",
+    )
 
 
 def scorecard_section(result: StudyResult) -> object:
@@ -60,12 +79,10 @@ def scorecard_section(result: StudyResult) -> object:
             "patterns must hold as stated). The full table is in scorecard.csv.",
         ),
         el(
-            "p",
-            {"class": "note"},
-            "Misses: "
-            + "; ".join(
-                f"{r['id']} (published {r['published']}, measured {r['measured']})" for r in misses
-            ),
+            "div",
+            {"class": "note misses"},
+            el("p", None, f"Misses ({len(misses)}):"),
+            el("ul", None, [_miss(r) for r in misses]),
         )
         if misses
         else None,
@@ -92,7 +109,7 @@ def artifact_statements(result: StudyResult, artifact_id: str) -> object:
         return None
     passed = sum(r["status"] == "pass" for r in rows)
     measurable = sum(r["status"] in ("pass", "fail") for r in rows)
-    cols = ("statement", "published", "measured", "status")
+    cols = ("statement", "published", "measured", "status", "note")
     return el(
         "details",
         {"class": "paper"},

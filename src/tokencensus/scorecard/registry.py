@@ -2,19 +2,21 @@
 
 A statement is plain data (id, artifact, wording, kind, published value) plus a measure
 function that reads the run's artifact tables.  Statements register themselves in
-``STATEMENTS`` when their section module (``scorecard/statements/*.py``) is imported.
+``STATEMENTS`` when their section module (``scorecard/statements/*.py``) is imported; a
+known miss of the demo platform also carries why (``statements/misses.py``), shown when it
+fails and never read by the judging.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tokencensus.scorecard.kinds import KINDS
 from tokencensus.scorecard.measure import Frames
 
-__all__ = ["STATEMENTS", "Statement", "statement"]
+__all__ = ["STATEMENTS", "Statement", "attach_reasons", "statement"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Statement:
     published: Any
     published_text: str
     measure: Callable[[Frames], Any]
+    #: Why the demo platform misses it (empty: not a known miss).  An explanation only.
+    miss_reason: str = ""
 
 
 STATEMENTS: dict[str, Statement] = {}
@@ -64,3 +68,12 @@ def statement(
         return measure
 
     return register
+
+
+def attach_reasons(reasons: Mapping[str, str]) -> None:
+    """Give each statement named in ``reasons`` its miss reason (ids must be registered)."""
+    unknown = sorted(set(reasons) - set(STATEMENTS))
+    if unknown:
+        raise ValueError(f"miss reasons for unregistered statements: {', '.join(unknown)}")
+    for sid, why in reasons.items():
+        STATEMENTS[sid] = replace(STATEMENTS[sid], miss_reason=why)
