@@ -213,7 +213,7 @@ def report_html(result: StudyResult, *, reference: bool = True, bundle: str | No
         specs[aid] = artifact_chart(res, palette=palette, reference=reference)
         tables[aid] = table_json(res.data)  # charts and the CSV download read it
     drawn = {aid: split_table(s) for aid, s in specs.items() if s is not None}
-    dashed = any(refs[aid] is not None and len(refs[aid]) for aid in drawn)
+    dashed = any(len(r) for aid in drawn if (r := refs[aid]) is not None)
     m = result.manifest
     window = m.get("window") or {}
     library = vega_bundle() if bundle is None else bundle
