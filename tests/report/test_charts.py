@@ -195,3 +195,46 @@ def test_scatter_draws_the_runs_medians_and_fit():
     spec = vega_lite(Scatter(x="cost_per_m", y="usage_log", color="source_type", log_x=True), df)
     marks = sorted((g["__mark"], g["__kind"]) for g in _guides(spec))
     assert marks == [("hline", "run"), ("slope", "run"), ("vline", "run")]
+
+
+def test_f21_paper_levels_are_ticks_on_their_bars(fixture_run):
+    res = fixture_run.results["F21"]
+    spec = artifact_chart(res, palette=run_palette(fixture_run.results))
+    levels = [g for g in _guides(spec) if g["__mark"] == "bar_level"]
+    games = next(g for g in levels if g["tag"] == "Games/Roleplaying Games")
+    # on the Roleplay bar (its x), in the Roleplay panel, a range drawn as a short bar
+    assert (games["category"], games["panel"], games["__y"], games["__y2"]) == (
+        "Roleplay", "1", 0.58, 0.6,
+    )  # fmt: skip
+    assert "__x" not in games
+    main = _layers(spec)[0]
+    drawn = {
+        layer["mark"]["type"]: layer
+        for layer in _layers(spec)
+        if "bar_level" in json.dumps(layer.get("transform", []))
+    }
+    assert set(drawn) == {"tick", "bar"}  # single values and ranges
+    for layer in drawn.values():
+        assert layer["encoding"]["x"]["field"] == "category"
+        assert layer["encoding"]["x"]["sort"] == main["encoding"]["x"]["sort"]
+        shown = {"or": [{"param": "legend"}, {"not": {"field": "tag", "valid": True}}]}
+        assert {"filter": shown} in layer["transform"]  # a level shows with its tag
+    assert "y2" in drawn["bar"]["encoding"] and "y2" not in drawn["tick"]["encoding"]
+    vl_convert.vegalite_to_svg(spec)  # draws
+
+
+def test_f18_paper_ratio_is_a_band_over_the_overall_series(fixture_run):
+    res = fixture_run.results["F18"]
+    spec = artifact_chart(res)
+    ratio = [g for g in _guides(spec) if g["__mark"] == "ratio"]
+    prog = res.data[res.data["population"] == "Programming"].dropna(subset=["mean_sequence_tokens"])
+    assert len(ratio) == prog["week"].nunique() > 5
+    assert all(g["__y2"] == pytest.approx(4 / 3 * g["__y"]) for g in ratio)
+    assert [g["__lx"] for g in ratio if "__lx" in g] == [max(g["__x"] for g in ratio)]  # one label
+    kinds = [
+        layer["mark"]["type"]
+        for layer in _layers(spec)
+        if "'ratio'" in json.dumps(layer.get("transform", []))
+    ]
+    assert kinds.count("area") == 1 and kinds.count("line") == 2
+    vl_convert.vegalite_to_svg(spec)

@@ -113,6 +113,11 @@ def test_real_run_reads_like_the_paper(fixture_run):
     f19 = html[html.index('id="F19"') : html.index('id="F20"')]
     assert "From the prompt sample:" in f19 and "95% intervals" in f19
     assert "paper: " in json.dumps(_json(html, "tc-specs")["F1"])
+    # F18's weekly ratio band is one reference in the method line; F21's levels are listed
+    f18 = html[html.index('id="F18"') : html.index('id="F19"')]
+    assert f18.count("Programming 3-4x All") == 1
+    f21 = html[html.index('id="F21"') : html.index('id="F22"')]
+    assert "Roleplay: Games/Roleplaying Games ≈ 58-60%" in f21
 
 
 @pytest.mark.parametrize("aid", sorted(ARTIFACTS))

@@ -318,6 +318,7 @@ def guide_frame(
         elif r["mark"] == "slope":
             row["__lx"], row["__ly"], row["__align"] = r["x2"], r["y2"], "right"
         rows.append(row)
+    _label_ratio_ends(rows)
 
     if isinstance(spec, Scatter):
         rows.extend(_run_guides(spec, df, extras or {}, x_lo))
@@ -330,6 +331,18 @@ def guide_frame(
                  "__color": "#555555", "__align": "right"}
             )  # fmt: skip
     return pd.DataFrame(rows, columns=list(GUIDE_COLUMNS))
+
+
+def _label_ratio_ends(rows: list[dict[str, Any]]) -> None:
+    """A ratio reference (one row per week) is labelled once, at its last week's top."""
+    last: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["__mark"] == "ratio" and row["__x"] is not None:
+            prev = last.get(row["__label"])
+            if prev is None or str(row["__x"]) > str(prev["__x"]):
+                last[row["__label"]] = row
+    for row in last.values():
+        row["__lx"], row["__ly"], row["__align"] = row["__x"], row["__y2"], "right"
 
 
 def _in_left_half(x: Any, x2: Any, lo: Any, hi: Any) -> bool:
@@ -467,6 +480,40 @@ def _guide_layers(
                     "tooltip": tips,
                 },
             )
+    if "ratio" in marks:
+        # a published ratio to another series: a band following that series week by week
+        rt = "datum.__mark == 'ratio'"
+        group = _f("__label", "N")
+        layer(
+            rt,
+            {"type": "area", "opacity": 0.13},
+            {"x": x, "y": _f("__y", "Q"), "y2": {"field": "__y2"}, "fill": fill,
+             "detail": group, "tooltip": tips},
+        )  # fmt: skip
+        for end in ("__y", "__y2"):
+            layer(
+                rt,
+                {"type": "line", "strokeWidth": 1.2, "strokeDash": _DASH},
+                {"x": x, "y": _f(end, "Q"), "stroke": stroke, "detail": group, "tooltip": tips},
+            )
+    if "bar_level" in marks:
+        # a series' published share on one stacked bar: a tick (a range: a short bar)
+        # across that bar, in the series' colour, read against the axis once the series
+        # is shown alone
+        xb = _x(spec, df)
+        for ranged, mark in (
+            (False, {"type": "tick", "thickness": 3, "stroke": _REF_COLOR, "strokeWidth": 0.8}),
+            (True, {"type": "bar", "width": {"band": 0.75}, "stroke": _REF_COLOR,
+                    "strokeWidth": 0.8}),
+        ):  # fmt: skip
+            enc = {"x": xb, "y": _f("__y", "Q"), "fill": fill, "tooltip": tips}
+            if ranged:
+                enc["y2"] = {"field": "__y2"}
+            layer(
+                f"datum.__mark == 'bar_level' && {'' if ranged else '!'}isValid(datum.__y2)",
+                mark,
+                enc,
+            )
     if "slope" in marks:
         layer(
             "datum.__mark == 'slope'",
@@ -551,14 +598,16 @@ def _guide_layers(
                 "text": {"field": "__label"},
             },
         )
-    labelled = guides["__mark"].isin(["hline", "band", "point", "slope"]) & guides["__lx"].notna()
+    labelled = (
+        guides["__mark"].isin(["hline", "band", "point", "slope", "ratio"]) & guides["__lx"].notna()
+    )
     below = guides["__below"].eq(True)
     for align in ("right", "left"):
         for under in (False, True):
             if not (labelled & (guides["__align"] == align) & (below == under)).any():
                 continue
             text(
-                "indexof(['hline','band','point','slope'], datum.__mark) >= 0 && "
+                "indexof(['hline','band','point','slope','ratio'], datum.__mark) >= 0 && "
                 f"isValid(datum.__lx) && datum.__align == '{align}' && "
                 f"{'' if under else '!'}datum.__below",
                 {"x": _f("__lx", xt, scale=xscale), "y": _f("__ly", "Q"), "text": {"field": "__label"}},
@@ -867,6 +916,11 @@ def _union(
         g[spec.y] = g[spec.y] if spec.y in g.columns else None
         g.loc[ticks, spec.y] = g.loc[ticks, "__y"]
         g.loc[ticks, ["__y", "__ly"]] = None
+    if isinstance(spec, StackedBar):  # a bar's level sits on the bar's own x
+        levels = g["__mark"] == "bar_level"
+        g[spec.x] = g[spec.x] if spec.x in g.columns else None
+        g.loc[levels, spec.x] = g.loc[levels, "__x"]
+        g.loc[levels, "__x"] = None
     g = g.drop(columns=["__series", "__facet"])
     keep = [c for c in g.columns if g[c].notna().any()]
     return records + [

@@ -2,8 +2,8 @@
 
 The numbers themselves live in one place, the scorecard (``tokencensus.scorecard``): each
 :class:`Overlay` names a scorecard statement and says only *how to draw it* - a dashed
-level, a band, a vertical line, a point or a tick - on which series, panel and stretch of
-weeks.  Only statements whose published value is the quantity the chart plots are drawn
+level, a band, a vertical line, a point, a tick, a level on one bar of a stacked bar or a
+published ratio to another series - on which series, panel and stretch of weeks.  Only statements whose published value is the quantity the chart plots are drawn
 (a level of a weekly share, a mean, a median cost); rankings, directions and "most weeks"
 counts are left to the scorecard table.
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 __all__ = ["OVERLAYS", "Overlay", "published", "reference_frame"]
 
-MARKS = ("hline", "band", "vline", "point", "tick", "slope")
+MARKS = ("hline", "band", "vline", "point", "tick", "slope", "bar_level", "ratio")
 REF_COLUMNS = (
     "mark", "label", "statement", "x", "x2", "y", "y2", "series", "facet", "side", "kind",
 )  # fmt: skip
@@ -36,7 +36,9 @@ class Overlay:
     statement: str
     #: hline (a level), band (a published range), vline (a level on x), point (x given
     #: here, y published), tick (a bar's published value), slope (a published slope
-    #: range drawn through the data's centre).
+    #: range drawn through the data's centre), bar_level (a series' published share on
+    #: the stacked bar ``at``, read against the axis once the series is shown alone),
+    #: ratio (a published ratio range times the series ``of``, week by week).
     mark: str
     #: Short label; ``{v}`` is the statement's published text ("13.0%").
     label: str
@@ -45,8 +47,10 @@ class Overlay:
     #: The facet panel it belongs to.
     facet: str | None = None
     period: str = "all"
-    #: x of a point; the category of a tick.
+    #: x of a point; the category of a tick or of a bar_level.
     at: Any = None
+    #: The series a ratio multiplies (its weekly values times the published range).
+    of: str | None = None
 
 
 def _o(statement: str, mark: str, label: str, **kw: Any) -> Overlay:
@@ -86,6 +90,7 @@ OVERLAYS: dict[str, tuple[Overlay, ...]] = {
     ),
     "F16": (_o("F16.programming_20k", "hline", "Programming {v} (recent)", series="Programming", period="recent"),),
     "F17": (_o("F17.late_2025", "hline", "{v} (late 2025)", period="recent"),),
+    "F18": (_o("F18.ratio", "ratio", "Programming {v} All", series="Programming", of="All"),),
     "F19": (
         _o("F19.early_2025", "hline", "{v} (Jan-Feb 2025)", period="2025-01-01..2025-02-28"),
         _o("F19.recent", "hline", "{v} (recent)", period="recent"),
@@ -94,6 +99,19 @@ OVERLAYS: dict[str, tuple[Overlay, ...]] = {
         _o("F20.google", "hline", "Google {v}", series="Google"),
         _o("F20.openai_july", "hline", "OpenAI {v} (July)", series="OpenAI", period="2025-07"),
         _o("F20.openai_recent", "hline", "OpenAI {v} (recent)", series="OpenAI", period="recent"),
+    ),
+    "F21": (
+        _o("F21.rp_games", "bar_level", "Roleplay: Games/Roleplaying Games {v}", series="Games/Roleplaying Games", at="Roleplay"),
+        _o("F21.rp_writers", "bar_level", "Roleplay: Writers Resources {v}", series="Writers Resources", at="Roleplay"),
+        _o("F21.rp_adult", "bar_level", "Roleplay: Adult {v}", series="Adult", at="Roleplay"),
+        _o("F21.prog_other", "bar_level", "Programming: Programming/Other {v}", series="Programming/Other", at="Programming"),
+        _o("F21.prog_devtools", "bar_level", "Programming: Development Tools {v}", series="Development Tools", at="Programming"),
+        _o("F21.translation_flr", "bar_level", "Translation: Foreign Language Resources {v}", series="Foreign Language Resources", at="Translation"),
+        _o("F21.science_mlai", "bar_level", "Science: Machine Learning & AI {v}", series="Machine Learning & AI", at="Science"),
+        _o("F21.health_max", "bar_level", "Health: {v}", at="Health"),
+        _o("F21.finance_max", "bar_level", "Finance: {v}", at="Finance"),
+        _o("F21.legal_government", "bar_level", "Legal: Government/Other {v}", series="Government/Other", at="Legal"),
+        _o("F21.legal_legal", "bar_level", "Legal: Legal/Other {v}", series="Legal/Other", at="Legal"),
     ),
     "F22": (
         _o("F22.google_legal", "hline", "Legal {v}", series="Legal", facet="Google"),
@@ -195,6 +213,8 @@ def reference_frame(
 
     ``series`` and ``facet`` rows are kept only when the run's data has that series
     (in ``color``) and that panel (in ``facet``); periods must overlap the run's weeks.
+    A bar_level is kept only when its bar ``at`` is drawn (in ``x``) and takes that bar's
+    panel; a ratio gives one row per week of the series it multiplies.
     """
     rows: list[dict[str, Any]] = []
     for ov in overlays.get(artifact_id, ()):
@@ -239,11 +259,67 @@ def reference_frame(
             row["x"], row["x2"], row["y"] = _number(value), None, ov.at
         elif ov.mark == "slope":
             row.update(_slope(df, x, y, _pair(value)))
+        elif ov.mark == "bar_level":
+            found_bar, panel = _bar(df, x, y, facet, ov.at)
+            if not found_bar:
+                continue
+            pair = _pair(value)
+            row["x"], row["x2"], row["facet"] = str(ov.at), None, panel
+            row["y"], row["y2"] = pair if pair is not None else (_number(value), None)
+        elif ov.mark == "ratio":
+            rows.extend(_ratio(row, df, color, x, y, ov.series, ov.of, _pair(value)))
+            continue
         if row["y"] is None and row["x"] is None:
             continue
         rows.append(row)
     out = pd.DataFrame(rows, columns=list(REF_COLUMNS))
     return _stagger(out)
+
+
+def _bar(
+    df: pd.DataFrame, x: str | None, y: str | None, facet: str | None, at: Any
+) -> tuple[bool, str | None]:
+    """Whether the run draws the bar ``at`` (a level of ``x``), and the panel it is in."""
+    if x is None or x not in df.columns:
+        return False, None
+    rows = df[df[x].astype(str) == str(at)]
+    if y is not None and y in df.columns:
+        rows = rows[rows[y].notna()]
+    if rows.empty:
+        return False, None
+    if facet is None or facet not in df.columns:
+        return True, None
+    return True, str(rows[facet].iloc[0])
+
+
+def _ratio(
+    row: dict[str, Any],
+    df: pd.DataFrame,
+    color: str | None,
+    x: str | None,
+    y: str | None,
+    series: str | None,
+    of: str | None,
+    pair: tuple[float, float] | None,
+) -> list[dict[str, Any]]:
+    """Per x where both ``series`` and ``of`` have a value: ``of``'s value times the
+    published ratio range (the ratio is only defined where both are measured)."""
+    if pair is None or series is None or of is None:
+        return []
+    if color is None or x is None or y is None or not {color, x, y} <= set(df.columns):
+        return []
+
+    def values(name: str) -> pd.Series:
+        rows = df[df[color].astype(str) == name][[x, y]].dropna()
+        return rows.groupby(x, sort=True)[y].mean()
+
+    base, drawn = values(of), values(series)
+    base = base[(base > 0) & base.index.isin(drawn.index)]
+    out = []
+    for at, level in base.items():
+        when = pd.Timestamp(at).strftime("%Y-%m-%d") if hasattr(at, "year") else at
+        out.append({**row, "x": when, "y": pair[0] * level, "y2": pair[1] * level})
+    return out
 
 
 def _slope(

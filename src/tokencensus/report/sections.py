@@ -116,7 +116,10 @@ def method_facts(
             "suppressed: blank in the table, left out of the chart."
         )
     if references is not None and len(references):
-        labels = "; ".join(str(x).removeprefix("paper: ") for x in references["label"])
+        # one entry per reference (a weekly ratio band has a row per week)
+        labels = "; ".join(
+            dict.fromkeys(str(x).removeprefix("paper: ") for x in references["label"])
+        )
         facts.append(
             f"Dashed references: the paper's published values ({labels}). "
             "Hide them with --no-reference."
