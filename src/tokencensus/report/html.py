@@ -85,6 +85,8 @@ td.status.not-measurable { color: var(--muted); }
 table.scorecard td.why { color: var(--muted); font-size: 13px; min-width: 240px; }
 .note.misses p { margin: 0 0 4px; }
 .note.misses ul { margin: 0; padding-left: 20px; }
+.findings h4 { font-size: 14px; margin: 12px 0 4px; }
+p.rule { font-size: 13px; color: var(--muted); margin: 8px 0 4px; max-width: 820px; }
 pre { background: #f3f5f8; padding: 10px; overflow: auto; font-size: 12px; max-height: 420px; }
 .note { background: #fff8e1; border: 1px solid #f0dca0; border-radius: 8px; padding: 8px 12px; }
 footer { color: var(--muted); font-size: 12px; padding: 30px 20px 40px; }

@@ -2,8 +2,9 @@
 
 A block holds the chart, the caption (what is shown), a *method* line computed from the
 run (period, population, sample size and interval width, suppressed cells, paper
-references), the paper-vs-run statements when the run was scored, the data table with a
-CSV download, and the SQL the engine ran.
+references), the artifact's own findings (F25's detected cohorts, F27's fit:
+``findings.py``), the paper-vs-run statements when the run was scored, the data table
+with a CSV download, and the SQL the engine ran.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 from tokencensus.analyses import SECTIONS
 from tokencensus.chartspec import Bar
 from tokencensus.report.charts import MAX_BARS
+from tokencensus.report.findings import findings
 from tokencensus.report.fmt import fmt_cell
 from tokencensus.report.scorecard_section import artifact_statements
 from tokencensus.report.tags import el
@@ -202,6 +204,7 @@ def artifact_block(
         el(
             "ul", {"class": "method"}, [el("li", None, f) for f in method_facts(res, m, references)]
         ),
+        findings(res),
         artifact_statements(result, a.id),
         el(
             "details",
