@@ -238,3 +238,39 @@ def test_f18_paper_ratio_is_a_band_over_the_overall_series(fixture_run):
     ]
     assert kinds.count("area") == 1 and kinds.count("line") == 2
     vl_convert.vegalite_to_svg(spec)
+
+
+def _banded(df: pd.DataFrame, spec) -> list[dict]:
+    return [
+        layer
+        for layer in _layers(vega_lite(spec, df))
+        if layer.get("mark", {}).get("type") == "area"
+        and layer.get("encoding", {}).get("y2") == {"field": "share_high"}
+    ]
+
+
+def test_share_lines_draw_each_series_interval_as_a_band_in_its_colour():
+    weeks = ["2025-01-06", "2025-01-13"] * 2
+    df = pd.DataFrame(
+        {
+            "week": pd.to_datetime(weeks),
+            "category": ["Programming"] * 2 + ["Roleplay"] * 2,
+            "share": [0.4, 0.5, 0.2, 0.1],
+            "share_low": [0.35, 0.45, 0.15, 0.07],
+            "share_high": [0.45, 0.55, 0.25, 0.13],
+        }
+    )
+    lines = Line(x="week", y="share", color="category", y_format="percent")
+    (band,) = _banded(df, lines)
+    assert band["encoding"]["y"]["field"] == "share_low"
+    assert band["encoding"]["color"]["field"] == "category"
+    assert band["encoding"]["color"]["legend"] is None
+    assert band["encoding"]["opacity"]["condition"]["param"] == "legend"
+    # one series: the band has the line's fixed colour
+    (single,) = _banded(df[df.category == "Programming"].drop(columns="category"),
+                        Line(x="week", y="share", y_format="percent"))
+    assert single["mark"]["color"] == "#1f3b73"
+    # stacked shares keep intervals in the tooltip only; other y fields draw no band
+    assert _banded(df, StackedArea(x="week", y="share", color="category")) == []
+    assert _banded(df.rename(columns={"share": "tokens"}),
+                   Line(x="week", y="tokens", color="category")) == []

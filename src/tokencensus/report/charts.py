@@ -38,6 +38,7 @@ __all__ = [
     "CONFIG",
     "HEIGHT",
     "WIDTH",
+    "draws_intervals",
     "guide_frame",
     "prepare",
     "split_table",
@@ -755,19 +756,8 @@ def vega_lite(
     elif isinstance(spec, Line):
         mark = {"type": "line", "strokeWidth": 1.8, "point": {"size": 16}}
         main = {"mark": mark, "encoding": {"x": _x(spec, drawable), "y": _y(spec), **enc}}
-        if {"share_low", "share_high"} <= set(df.columns) and not color_field:
-            extra_layers.append(
-                {
-                    "transform": base,
-                    "mark": {"type": "area", "opacity": 0.18, "color": "#1f3b73"},
-                    "encoding": {
-                        "x": _x(spec, drawable),
-                        "y": _f("share_low", "Q"),
-                        "y2": {"field": "share_high"},
-                        "tooltip": enc["tooltip"],
-                    },
-                }
-            )
+        if draws_intervals(spec, df):
+            extra_layers.append(_interval_band(spec, drawable, base, enc, interactive))
     elif isinstance(spec, Bar):
         order = drawable.sort_values(spec.x, ascending=False, kind="stable")
         y_sort = [str(v) for v in order[spec.y]][:MAX_BARS]
@@ -854,6 +844,41 @@ def vega_lite(
     out["datasets"] = {"data": data}
     out["usermeta"] = {"tc": {"table_rows": len(df)}}
     return out
+
+
+def draws_intervals(spec: ChartSpec, df: pd.DataFrame) -> bool:
+    """Whether the chart draws the rows' 95% intervals (``share_low``-``share_high``) as
+    bands: line charts of a share do, one band per series; stacked shares do not (a
+    segment's interval is not a band on the stack), they keep them in the tooltip."""
+    return (
+        isinstance(spec, Line)
+        and spec.y == "share"
+        and {"share_low", "share_high"} <= set(df.columns)
+    )
+
+
+def _interval_band(
+    spec: ChartSpec,
+    df: pd.DataFrame,
+    base: list[dict[str, Any]],
+    enc: dict[str, Any],
+    interactive: bool,
+) -> dict[str, Any]:
+    """The 95% interval of each line as a shaded band in the line's colour."""
+    encoding: dict[str, Any] = {
+        "x": _x(spec, df),
+        "y": _f("share_low", "Q", title=spec.y_title or spec.y, stack=None),
+        "y2": {"field": "share_high"},
+        "tooltip": enc["tooltip"],
+    }
+    mark: dict[str, Any] = {"type": "area", "opacity": 0.18}
+    if "color" in enc:
+        encoding["color"] = {**enc["color"], "legend": None}
+        if interactive:  # a band fades with its line when the legend picks other series
+            encoding["opacity"] = {"condition": {"param": "legend", "value": 0.18}, "value": 0.03}
+    else:
+        mark["color"] = "#1f3b73"
+    return {"transform": base, "mark": mark, "encoding": encoding}
 
 
 def _segment_labels(

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tokencensus.analyses import SECTIONS
-from tokencensus.chartspec import Bar
-from tokencensus.report.charts import MAX_BARS
+from tokencensus.chartspec import Bar, StackedArea, StackedBar
+from tokencensus.report.charts import MAX_BARS, draws_intervals
 from tokencensus.report.findings import findings
 from tokencensus.report.fmt import fmt_cell
 from tokencensus.report.scorecard_section import artifact_statements
@@ -62,6 +62,15 @@ def _sample_size(df: pd.DataFrame, res: ArtifactResult) -> int | None:
     return int(per.sum()) if per.notna().any() else None
 
 
+def _where_intervals(res: ArtifactResult) -> str:
+    chart = res.artifact.chart
+    if draws_intervals(chart, res.data):
+        return "drawn as shaded bands around the lines, and in the tooltips and the table"
+    if isinstance(chart, (StackedArea, StackedBar)):
+        return "in the tooltips and the data table (not drawn on the stacked shares)"
+    return "in the tooltips and the table"
+
+
 def method_facts(
     res: ArtifactResult,
     manifest: dict[str, Any],
@@ -97,7 +106,7 @@ def method_facts(
             ) / 2
             if half.notna().any():
                 line += (
-                    "; 95% intervals (delta method) in the tooltips and the table, "
+                    f"; 95% intervals (delta method) {_where_intervals(res)}, "
                     f"median half-width ±{100 * float(half.median()):.1f} pp"
                 )
         facts.append(line + ".")
