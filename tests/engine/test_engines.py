@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tokencensus.engine import ENGINES, get_engine
+from tokencensus.engine import ENGINES, connect, display_name, engine_of, get_engine
 from tokencensus.errors import EngineError, MissingExtraError
 
 
@@ -22,6 +22,37 @@ def test_every_engine_declares_its_capabilities() -> None:
         assert engine.batch_events is None or engine.batch_events > 0
     assert get_engine("duckdb").batch_events is not None  # one machine: bounded passes
     assert get_engine("spark").extra == "spark"
+
+
+def test_display_names_live_on_the_engines() -> None:
+    names = {name: get_engine(name).display_name for name in ENGINES}
+    assert names == {"duckdb": "DuckDB", "spark": "Spark SQL"}
+    for name, shown in names.items():
+        assert display_name(name) == shown
+        assert display_name(get_engine(name).backend_name) == shown  # "pyspark" too
+    assert display_name("trino") == "trino"  # a manifest written by another tool: as is
+
+
+def test_engine_of_a_backend() -> None:
+    backend = connect("duckdb")
+    try:
+        assert engine_of(backend) is get_engine("duckdb")
+    finally:
+        backend.disconnect()
+
+
+def test_report_names_the_engine_that_ran() -> None:
+    """The SQL block of an artifact names the engine by its display name."""
+    from tests.report.tiny import tiny_result
+    from tokencensus.report.sections import artifact_block
+    from tokencensus.report.tags import render
+
+    result = tiny_result()
+    res = next(iter(result.results.values()))
+    for name, shown in (("duckdb", "DuckDB"), ("spark", "Spark SQL"), ("pyspark", "Spark SQL")):
+        result.manifest["engine"] = name
+        html = render(artifact_block(res, result, None, None))
+        assert f"Query: the {shown} SQL Ibis compiled" in html
 
 
 def test_spark_without_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ import ibis
 from tokencensus.engine.base import Engine
 from tokencensus.errors import EngineError, did_you_mean
 
-__all__ = ["ENGINES", "Engine", "connect", "engine_of", "get_engine"]
+__all__ = ["ENGINES", "Engine", "connect", "display_name", "engine_of", "get_engine"]
 
 #: Engine name -> module implementing it (each module defines ``ENGINE``).
 ENGINES: dict[str, str] = {
@@ -45,4 +45,20 @@ def connect(name: str = "duckdb", **options: Any) -> ibis.BaseBackend:
 
 def engine_of(backend: ibis.BaseBackend) -> Engine:
     """The adapter for a backend returned by :func:`connect`."""
-    return get_engine(backend.name if backend.name != "pyspark" else "spark")
+    for name in ENGINES:
+        engine = get_engine(name)
+        if engine.backend_name == backend.name:
+            return engine
+    raise EngineError(f"No tokencensus engine runs on Ibis backend {backend.name!r}.")
+
+
+def display_name(name: str) -> str:
+    """How the report names an engine recorded as ``name`` (an engine or Ibis backend name).
+
+    A name no registered engine answers to (a manifest written elsewhere) is shown as is.
+    """
+    for engine_name in ENGINES:
+        engine = get_engine(engine_name)
+        if name in (engine.name, engine.backend_name):
+            return engine.display_name
+    return name

@@ -18,8 +18,12 @@ __all__ = ["Engine"]
 
 
 class Engine(ABC):
-    #: Engine name as users type it.
+    #: Engine name as users type it (``--engine``) and as the manifest records it.
     name: str
+    #: The engine as readers know it, shown in the report ("the DuckDB SQL ...").
+    display_name: str
+    #: ``backend.name`` of the Ibis backends :meth:`connect` returns.
+    backend_name: str
     #: sqlglot dialect used to show the SQL behind each artifact.
     dialect: str
     #: The pip extra that installs the engine's library (None: always installed).

@@ -18,6 +18,8 @@ __all__ = ["ENGINE", "DuckDBEngine"]
 
 class DuckDBEngine(Engine):
     name = "duckdb"
+    display_name = "DuckDB"
+    backend_name = "duckdb"
     dialect = "duckdb"
     #: ~2M events per pass (about a week of a 100M-event year): the pass's hash tables
     #: stay cache-sized (measured 1.3x the scan floor per week against 1.6x for 8 weeks

@@ -70,6 +70,8 @@ def _backend_class() -> type:
 
 class SparkEngine(Engine):
     name = "spark"
+    display_name = "Spark SQL"
+    backend_name = "pyspark"
     dialect = "pyspark"
     extra = "spark"
     batch_events = None  # Spark partitions, spills and distributes a pass by itself

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tokencensus.analyses import SECTIONS
 from tokencensus.chartspec import Bar, StackedArea, StackedBar
+from tokencensus.engine import display_name
 from tokencensus.report.charts import MAX_BARS, draws_intervals
 from tokencensus.report.findings import findings
 from tokencensus.report.fmt import fmt_cell
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["MAX_TABLE_ROWS", "artifact_block", "method_facts", "sections", "toc"]
 
 MAX_TABLE_ROWS = 40
-_ENGINES = {"duckdb": "DuckDB", "spark": "Spark SQL", "pyspark": "Spark SQL"}
 
 
 def _inline(text: str) -> list[object]:
@@ -203,7 +203,7 @@ def artifact_block(
             "No chart: this input has no rows for this artifact"
             + (" (every row was suppressed by the privacy rule)." if res.suppressed else "."),
         )
-    engine = _ENGINES.get(str(m.get("engine")), str(m.get("engine", "SQL")))
+    engine = display_name(str(m["engine"])) if m.get("engine") else "SQL"
     return el(
         "section",
         {"class": "artifact", "id": a.id, "data-kind": a.kind},
