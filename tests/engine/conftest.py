@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 
@@ -28,10 +29,31 @@ def spark_available() -> str | None:
 
 
 def _java_home() -> bool:
-    import os
-
     home = os.environ.get("JAVA_HOME")
     return bool(home) and (Path(home) / "bin" / "java").exists()
+
+
+def require_spark(config: pytest.Config) -> None:
+    """Return when Spark can run here; else skip the test on a workstation, but fail it in
+    CI (``CI`` set, as ``.ci/run`` does) or when ``--engines`` names spark."""
+    why = spark_available()
+    if why is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"CI is set, so the Spark tests must run, but Spark cannot run here: {why}. "
+            "Install the test extra (pip install -e '.[test]') and Java 17 or 21.",
+            pytrace=False,
+        )
+    if "spark" in config.getoption("--engines"):
+        pytest.fail(f"--engines names spark but Spark cannot run here: {why}", pytrace=False)
+    pytest.skip(f"needs Spark: {why}")
+
+
+@pytest.fixture(scope="session")
+def spark_ready(pytestconfig: pytest.Config) -> None:
+    """Spark can run here (see :func:`require_spark`)."""
+    require_spark(pytestconfig)
 
 
 @pytest.fixture(scope="session")

@@ -80,3 +80,60 @@ def test_cli_rejects_engine_options_of_another_engine(tmp_path) -> None:
     )
     assert result.exit_code == 1
     assert "--spark-master needs --engine spark" in result.output
+
+
+class _Config:
+    def __init__(self, engines: str) -> None:
+        self.engines = engines
+
+    def getoption(self, name: str) -> str:
+        assert name == "--engines"
+        return self.engines
+
+
+@pytest.mark.parametrize(
+    ("ci", "engines", "outcome"),
+    [
+        (None, "duckdb", "skip"),
+        ("1", "duckdb", "fail"),
+        (None, "duckdb,spark", "fail"),
+    ],
+)
+def test_missing_spark_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, engines: str, outcome: str
+) -> None:
+    from tests.engine import conftest
+
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(conftest, "spark_available", lambda: "no Java runtime (test)")
+    expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
+    with pytest.raises(expected, match=r"no Java runtime \(test\)") as caught:
+        conftest.require_spark(_Config(engines))  # type: ignore[arg-type]
+    if ci:
+        assert "CI is set, so the Spark tests must run" in str(caught.value)
+    # Spark present: nothing to say, wherever it runs
+    monkeypatch.setattr(conftest, "spark_available", lambda: None)
+    conftest.require_spark(_Config(engines))  # type: ignore[arg-type]
+
+
+def test_spark_available_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import shutil
+
+    from tests.engine import conftest
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pyspark" else real_find_spec(name, *a),
+    )
+    assert "pyspark is not installed" in (conftest.spark_available() or "")
+    monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    if real_find_spec("pyspark") is not None:
+        assert "no Java runtime" in (conftest.spark_available() or "")

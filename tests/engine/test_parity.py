@@ -5,8 +5,9 @@ same 100K-event simulated store.  Counts, keys and labels must be equal; float c
 (shares, means, fits) agree to 1e-9 relative (1e-12 absolute, for values that are zero up
 to rounding, such as log10 of a cost of exactly 1.0).
 
-Runs whenever Spark can start here (pyspark installed, Java found); ``--engines`` naming
-spark makes a missing Spark an error instead of a skip.  Deselect with ``-m "not spark"``.
+Runs whenever Spark can start here (pyspark installed, Java found); in CI (``CI`` set) or
+with ``--engines`` naming spark a missing Spark is a failure instead of a skip.  Deselect
+with ``-m "not spark"``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import SPARK_WARNINGS, spark_available
+from tests.engine.conftest import SPARK_WARNINGS
 from tests.engine.frames import ATOL, RTOL, assert_same_frame
 from tokencensus.analyses import ARTIFACTS
 
@@ -32,13 +33,8 @@ KNOWN_GAPS: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def runs(
-    request: pytest.FixtureRequest, demo_store: Path, tmp_path_factory: pytest.TempPathFactory
+    spark_ready: None, demo_store: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    why = spark_available()
-    if why is not None:
-        if "spark" in request.config.getoption("--engines"):
-            pytest.fail(f"--engines names spark but Spark cannot run here: {why}")
-        pytest.skip(f"engine parity needs Spark: {why}")
     from tokencensus.study import run_study
 
     out = tmp_path_factory.mktemp("parity")
