@@ -4,11 +4,18 @@ Only this module imports pyspark.  ``connect(master=...)`` starts (or reuses) a
 SparkSession on a local or remote master; tables are temporary views, materialized
 tables are cached views, and Parquet is read and written by Spark itself, so the
 same study runs unchanged on a cluster whose workers see the store's paths.
+
+A session never writes to the working directory: its warehouse (``spark-warehouse/``
+by default) is a temporary folder removed when the process exits, and its catalog is
+Spark's in-memory one (no Hive metastore, so no ``metastore_db/`` or ``derby.log``).
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,8 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     # Arrow transfers for results and in-memory tables.
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Temporary views are all the study keeps: no Hive metastore (metastore_db/, derby.log).
+    "spark.sql.catalogImplementation": "in-memory",
 }
 #: On a local master the default 200 shuffle partitions only add task overhead.
 LOCAL_CONF: dict[str, str] = {"spark.sql.shuffle.partitions": "8"}
@@ -40,6 +49,24 @@ def _spark() -> Any:
     except ImportError:
         raise MissingExtraError("The Spark engine", "spark", "pyspark") from None
     return pyspark.sql
+
+
+@functools.cache
+def scratch_dir() -> Path:
+    """This process's folder for what a session would otherwise leave in the working
+    directory (the SQL warehouse); removed when the process exits."""
+    folder = Path(tempfile.mkdtemp(prefix="tokencensus-spark-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _settable_at_runtime(session: Any, key: str) -> bool:
+    """Whether a reused session takes ``key`` (static settings only apply at its start)."""
+    if key.startswith(("spark.ui.", "spark.driver.", "spark.executor.")):
+        return False
+    if key.startswith("spark.sql."):
+        return bool(session.conf.isModifiable(key))
+    return True
 
 
 @functools.cache
@@ -83,6 +110,8 @@ class SparkEngine(Engine):
         builder = sql.SparkSession.builder.master(master).appName("tokencensus")
         settings = {**DEFAULT_CONF, **(LOCAL_CONF if master.startswith("local") else {})}
         settings.update({k: str(v) for k, v in conf.items()})
+        if "spark.sql.warehouse.dir" not in settings:  # Spark's default: ./spark-warehouse
+            settings["spark.sql.warehouse.dir"] = (scratch_dir() / "warehouse").as_uri()
         for key, value in settings.items():
             builder = builder.config(key, value)
         try:
@@ -94,7 +123,7 @@ class SparkEngine(Engine):
             ) from None
         session.sparkContext.setLogLevel(log_level)
         for key, value in settings.items():  # a reused session keeps its old runtime conf
-            if not key.startswith(("spark.ui.", "spark.driver.", "spark.executor.")):
+            if _settable_at_runtime(session, key):
                 session.conf.set(key, value)
         backend: ibis.BaseBackend = _backend_class()().connect(session)
         return backend
