@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Browser", "Page", "chromium_path", "ensure_chromium", "ensure_packages"]
+__all__ = [
+    "Browser",
+    "Page",
+    "chromium_path",
+    "ensure_chromium",
+    "ensure_packages",
+    "root_prefix",
+]
 
 FLAGS = (
     "--headless",
@@ -59,22 +66,40 @@ def chromium_path() -> str | None:
     return None
 
 
+def root_prefix() -> list[str] | None:
+    """How to run apt-get: directly as root ([]), through password-less sudo
+    (["sudo", "-n"]), or not at all (None)."""
+    if os.geteuid() == 0:
+        return []
+    sudo = shutil.which("sudo")
+    if sudo and subprocess.run([sudo, "-n", "true"], capture_output=True).returncode == 0:
+        return [sudo, "-n"]
+    return None
+
+
 def ensure_packages(packages: tuple[str, ...]) -> None:
-    """Install the Debian ``packages`` that are missing with apt-get (as root).
+    """Install the Debian ``packages`` that are missing with apt-get: as root, or through
+    password-less sudo (``sudo -n``) for another user.
 
     Raises RuntimeError saying what to do when they are missing and cannot be installed.
     """
     missing = [p for p in packages if not _dpkg_installed(p)]
     if not missing:
         return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    names = " ".join(missing)
+    if not shutil.which("apt-get"):
+        raise RuntimeError(f"Debian packages {names} are needed, but apt-get is not on PATH")
+    prefix = root_prefix()
+    if prefix is None:
+        why = "sudo needs a password" if shutil.which("sudo") else "there is no sudo"
         raise RuntimeError(
-            f"Debian packages {' '.join(missing)} are needed: apt-get install {' '.join(missing)}"
+            f"Debian packages {names} are needed but cannot be installed here (not root, and "
+            f"{why}): run sudo apt-get install -y {names}, or the tests as root"
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    install = [*prefix, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
     if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        for cmd in (["apt-get", "update", "-q"], install):
+        for cmd in ([*prefix, "apt-get", "update", "-q"], install):
             done = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-500:]}")
@@ -82,7 +107,8 @@ def ensure_packages(packages: tuple[str, ...]) -> None:
 
 def ensure_chromium(packages: tuple[str, ...] = ("chromium",)) -> str:
     """Chromium's path, installing Debian's ``chromium`` (and the other ``packages``, e.g.
-    fonts) with apt-get when missing (see :func:`ensure_packages`)."""
+    fonts) with apt-get, as root or through ``sudo -n``, when missing (see
+    :func:`ensure_packages`)."""
     path = chromium_path()
     ensure_packages(tuple(p for p in packages if p != "chromium" or not path))
     path = chromium_path()

@@ -54,9 +54,10 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium; installed with apt-get (as root) when missing.
+    """Headless Chromium; installed with apt-get (as root, or with password-less sudo) when
+    missing.
 
-    Without root or apt-get the browser tests are skipped - except in CI (``CI`` set),
+    Without either, or without apt-get, the browser tests are skipped - except in CI (``CI`` set),
     where a missing browser is a failure.
     """
     try:
@@ -69,7 +70,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def cjk_thai_fonts() -> None:
-    """Debian's Noto CJK and TLWG Thai fonts, installed with apt-get (as root) when missing."""
+    """Debian's Noto CJK and TLWG Thai fonts, installed with apt-get (as root, or with
+    password-less sudo) when missing."""
     try:
         ensure_packages(FONT_PACKAGES)
     except (RuntimeError, OSError) as exc:
