@@ -152,6 +152,20 @@ def study(
         str | None, typer.Option(help="Only these artifacts, comma separated (e.g. F1,T1).")
     ] = None,
     top_oss: Annotated[int, typer.Option(help="Open-weights models drawn in F3.")] = 15,
+    min_users: Annotated[
+        int,
+        typer.Option(
+            help="Privacy floor K: no published cell describes fewer distinct users "
+            "(0 disables it)."
+        ),
+    ] = 10,
+    cohort_models: Annotated[
+        str | None,
+        typer.Option(
+            help="Models whose monthly cohorts F25 draws, comma separated catalog slugs or "
+            "aliases (default: the paper's eight)."
+        ),
+    ] = None,
     report: Annotated[bool, typer.Option(help="Write index.html.")] = True,
     reference: Annotated[
         bool, typer.Option(help="Draw the paper's published values on the charts (dashed).")
@@ -193,11 +207,25 @@ def study(
             from tokencensus.report.pdf import require_pdf_support
 
             require_pdf_support()
+        if min_users < 0:
+            raise ConfigError(f"--min-users must be 0 or more, got {min_users}.")
         config = StudyConfig(
             start=_parse_date(start, "--start"),
             end=_parse_date(end, "--end"),
             top_oss_models=top_oss,
+            min_users=min_users,
         )
+        model_catalog = None
+        if cohort_models is not None:
+            from dataclasses import replace
+
+            from tokencensus.analyses.retention import parse_cohort_models
+            from tokencensus.catalog import load_catalog
+
+            model_catalog = load_catalog(*(catalog or []))
+            config = replace(
+                config, retention_models=parse_cohort_models(cohort_models, model_catalog)
+            )
         options: dict[str, Any] = {}
         if database:
             if engine != "duckdb":
@@ -214,6 +242,7 @@ def study(
                 engine=engine,
                 engine_options=options,
                 catalog_files=catalog or [],
+                catalog=model_catalog,
                 config=config,
                 artifacts=[a for a in artifacts.split(",") if a] if artifacts else None,
                 reporter=reporter,

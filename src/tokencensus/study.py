@@ -33,6 +33,7 @@ from tokencensus.enrich.reference import country_continents
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.formats import POS
 from tokencensus.ingest.reader import FILE_COL, FileSummary, ReadSummary, read_events
+from tokencensus.privacy import apply_privacy, count_suppressed
 from tokencensus.progress import Reporter, SilentReporter
 from tokencensus.rollup import (
     EVENT_COLUMNS,
@@ -61,8 +62,14 @@ class ArtifactResult:
     caption: str
     #: Companion tables (F1 release markers, F25 detected cohorts, F27 fit ...).
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
-    #: Rows masked by the privacy rule.
+    #: Rows masked by the privacy rule (primary and secondary together).
     suppressed: int = 0
+    #: Of those, rows masked to protect another (complementary suppression).
+    suppressed_secondary: int = 0
+
+    @property
+    def suppressed_primary(self) -> int:
+        return self.suppressed - self.suppressed_secondary
 
     @property
     def markers(self) -> pd.DataFrame | None:
@@ -430,24 +437,29 @@ class Study:
         else:
             arrow, sql = expr.to_pyarrow(), ""
         df = _sort(arrow.to_pandas(), artifact.order_by).reset_index(drop=True)
-        df, suppressed = apply_privacy(df, artifact.keys, self.config.min_users)
+        df, masked = apply_privacy(
+            df,
+            artifact.keys,
+            self.config.min_users,
+            complement=artifact.complement,
+            single_account=artifact.single_account,
+        )
         extras: dict[str, pd.DataFrame] = {}
         if artifact.post is not None:
             out = artifact.post(df, self.config)
             df, extras = out if isinstance(out, tuple) else (out, {})
         if artifact.markers:
             extras["markers"] = self._markers(artifact, df)
-        if "suppressed" in df.columns:
-            suppressed = int(df["suppressed"].fillna(False).astype(bool).sum())
-        elif artifact.post is not None:
-            suppressed = 0  # a derived table (T3) lists no masked rows
+        if artifact.post is not None:  # count what the final table marks (T3 marks none)
+            masked = count_suppressed(df)
         return ArtifactResult(
             artifact=artifact,
             data=df.reset_index(drop=True),
             sql=sql,
             caption=_fill(artifact.caption, self.facts),
             extras=extras,
-            suppressed=suppressed,
+            suppressed=masked.total,
+            suppressed_secondary=masked.secondary,
         )
 
     def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
@@ -466,33 +478,6 @@ class Study:
             released = pd.to_datetime(out["release_date"])
             out = out[(released >= weeks.min()) & (released <= weeks.max() + pd.Timedelta(days=6))]
         return out.reset_index(drop=True)
-
-
-def apply_privacy(
-    df: pd.DataFrame, keys: Sequence[str], min_users: int
-) -> tuple[pd.DataFrame, int]:
-    """Mask rows describing fewer than ``min_users`` distinct users.
-
-    Applies to results with a ``users`` column: every column except ``keys`` is
-    blanked on such rows and ``suppressed`` is set, so the row stays visible as
-    suppressed instead of disappearing.  Empty cells (no users at all) describe nobody
-    and stay as zeros.  Returns the frame and the number of rows masked.
-    """
-    if "users" not in df.columns:
-        return df, 0
-    df = df.copy()
-    users = df["users"]
-    mask = (users > 0) & (users < min_users) if min_users > 0 else pd.Series(False, index=df.index)
-    df["suppressed"] = mask
-    if mask.any():
-        hidden = [c for c in df.columns if c not in (*keys, "suppressed")]
-        for col in hidden:
-            if pd.api.types.is_bool_dtype(df[col]) or not pd.api.types.is_numeric_dtype(df[col]):
-                df[col] = df[col].astype(object)
-            else:
-                df[col] = df[col].astype("float64")
-            df.loc[mask, col] = None
-    return df, int(mask.sum())
 
 
 @functools.cache
@@ -916,6 +901,8 @@ def _manifest(
                 "caption": r.caption,
                 "rows": len(r.data),
                 "suppressed": r.suppressed,
+                "suppressed_primary": r.suppressed_primary,
+                "suppressed_secondary": r.suppressed_secondary,
                 "data": f"data/{aid}.csv",
                 "extras": [f"data/{aid}_{name}.csv" for name in r.extras],
             }
@@ -924,5 +911,17 @@ def _manifest(
         "privacy": {
             "min_users": config.min_users,
             "suppressed_cells": sum(r.suppressed for r in results.values()),
+            "primary_cells": sum(r.suppressed_primary for r in results.values()),
+            "secondary_cells": sum(r.suppressed_secondary for r in results.values()),
+            "exceptions": [
+                {
+                    "artifact": aid,
+                    "columns": list(r.artifact.single_account),
+                    "rule": "describes one account by construction; published only where "
+                    f"the row's users reach {config.min_users}",
+                }
+                for aid, r in results.items()
+                if r.artifact.single_account
+            ],
         },
     }

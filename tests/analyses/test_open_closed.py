@@ -107,7 +107,7 @@ def test_f1_weekly_source_type_share(results):
     assert got[(C, "RoW OSS")] == (0, 0.0)
     assert len(results["F1"]) == 10
     assert list(results["F1"].columns) == [
-        "week", "source_type", "tokens", "share", "users", "suppressed",
+        "week", "source_type", "tokens", "share", "users", "suppressed", "suppressed_secondary",
     ]  # fmt: skip
     # distinct users behind each cell (ids cycle over 13 users)
     assert got_users(results["F1"], A, "Unknown") == 5
@@ -130,7 +130,19 @@ def test_privacy_masks_small_cells(events, small_catalog):
     zero = f1[(f1["source_type"] == "RoW OSS") & (f1["week"].astype(str).str[:10] == C)].iloc[0]
     assert not zero["suppressed"]  # an empty cell describes nobody: it stays a zero
     assert zero["tokens"] == 0
-    assert int(f1["suppressed"].sum()) == 1
+    assert not unknown["suppressed_secondary"]  # 5 users: the floor itself (primary)
+    # Unknown's tokens would follow from week A's total (F12 publishes it) minus the other
+    # rows: the smallest other row (RoW OSS, 12,000) is suppressed too; that leaves one
+    # hidden share in a week whose shares sum to 1, so the next smallest (Chinese OSS) goes
+    week_a = f1[f1["week"].astype(str).str[:10] == A].set_index("source_type")
+    assert week_a["suppressed"].to_dict() == {
+        "Chinese OSS": True, "Closed": False, "RoW OSS": True, "Unknown": True,
+    }  # fmt: skip
+    assert week_a["suppressed_secondary"].to_dict() == {
+        "Chinese OSS": True, "Closed": False, "RoW OSS": True, "Unknown": False,
+    }  # fmt: skip
+    assert week_a.loc["Closed", "share"] == pytest.approx(100_000 / 132_000)
+    assert int(f1["suppressed"].sum()) == 3
     assert not res["T1"]["suppressed"].any()
 
 

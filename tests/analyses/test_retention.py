@@ -38,7 +38,7 @@ def test_cohort_retention_by_hand(small_catalog, engine_name):
     f25 = compute(make_events(rows), small_catalog, engine_name=engine_name, config=config,
                   ids=["F25"])["F25"]  # fmt: skip
     assert list(f25.columns)[:6] == [
-        "model", "name", "cohort_month", "month_offset", "cohort_users", "active_users",
+        "model", "cohort_month", "month_offset", "cohort_users", "active_users", "retention",
     ]  # fmt: skip
     got = {(str(r["cohort_month"])[:7], r["month_offset"]): (r["cohort_users"], r["active_users"], r["retention"])
            for r in f25.to_dict("records")}  # fmt: skip

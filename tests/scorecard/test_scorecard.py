@@ -171,3 +171,18 @@ def test_a_failed_known_miss_says_why_and_a_pass_does_not() -> None:
     assert score({"F6": _f6(0.29)}, [bare])["note"].iloc[0] == ""
     assert list(score({"F6": _f6(0.29)}, [st]).columns) == list(COLUMNS)
     assert COLUMNS[-1] == "note"
+
+
+def test_a_model_masked_by_the_privacy_floor_says_so() -> None:
+    f27 = pd.DataFrame({
+        "model": ["anthropic/claude-3.7-sonnet", "openai/gpt-5-pro"],
+        "tokens": [1e9, None], "cost_per_m": [9.0, None], "suppressed": [False, True],
+    })  # fmt: skip
+    ids = ["T3.gpt-5-pro.price", "T3.gpt-5-pro.usage", "T3.qwen-2-7b-instruct.price"]
+    card = score({"F27": f27}, [STATEMENTS[i] for i in ids]).set_index("id")
+    assert (card["status"] == "not measurable").all()
+    for i in ids[:2]:
+        assert card.loc[i, "note"] == (
+            "openai/gpt-5-pro is suppressed by the privacy floor (too few users)"
+        )
+    assert card.loc[ids[2], "note"] == "qwen/qwen-2-7b-instruct has no priced usage"

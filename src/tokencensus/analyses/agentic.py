@@ -45,6 +45,7 @@ def _reasoning_label(t: ibis.Table) -> ibis.Table:
         Tokens of models missing from the catalog are left out.
     """,
     order_by=("week", "model_type"),
+    complement=("week",),
 )
 def weekly_reasoning_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     known = _reasoning_label(weekly_facts.filter(_.known))
@@ -69,6 +70,7 @@ def _recent(t: ibis.Table, weeks: int) -> ibis.Table:
         with each model's share of all reasoning-model tokens in those weeks.
     """,
     order_by=("rank",),
+    complement=(),
     keys=("rank", "model", "name", "author"),
 )
 def top_reasoning_models(
@@ -104,8 +106,13 @@ def top_reasoning_models(
         Tokens of requests whose normalized finish reason is tool_calls, as a share of all
         tokens that week. top_account_share is the part of that week's tool-call tokens
         coming from its largest single account, so a spike driven by one account shows.
+        Privacy: top_account_share describes one account by construction, the single
+        stated exception to the rule that no cell describes fewer than {min_users} users;
+        it is published only in weeks with at least {min_users} users with tool calls
+        (users), like every other number of the row.
     """,
     order_by=("week",),
+    single_account=("top_account_share",),
 )
 def weekly_tool_call_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     tool = weekly_facts.finish_reason == "tool_calls"
@@ -144,6 +151,7 @@ def weekly_tool_call_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) ->
         with the most tool-call tokens over the window; the rest are grouped as 'Other'.
     """,
     order_by=("week", "model"),
+    complement=("week",),
 )
 def top_tool_call_models(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     tool = weekly_facts.filter(_.finish_reason == "tool_calls")

@@ -61,6 +61,7 @@ _CATEGORY_CHART = StackedArea(
     chart=_CATEGORY_CHART,
     caption="Category mix of open-weights models' tokens, by week." + _SAMPLE_NOTE,
     order_by=("week", "category"),
+    complement=("week",),
     sampled=True,
 )
 def oss_category_share(sampled_labels: ibis.Table) -> ibis.Table:
@@ -74,6 +75,7 @@ def oss_category_share(sampled_labels: ibis.Table) -> ibis.Table:
     chart=_CATEGORY_CHART,
     caption="Category mix of Chinese open-weights models' tokens, by week." + _SAMPLE_NOTE,
     order_by=("week", "category"),
+    complement=("week",),
     sampled=True,
 )
 def chinese_oss_category_share(sampled_labels: ibis.Table) -> ibis.Table:
@@ -104,6 +106,7 @@ _SOURCE_CHART = StackedArea(
     caption="Who serves programming: each week's sampled programming tokens split by "
     "closed, Chinese open-weights and rest-of-world open-weights models." + _SAMPLE_NOTE,
     order_by=("week", "source_type"),
+    complement=("week",),
     sampled=True,
 )
 def programming_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
@@ -118,6 +121,7 @@ def programming_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
     caption="Who serves role-play: each week's sampled roleplay tokens split by source "
     "type." + _SAMPLE_NOTE,
     order_by=("week", "source_type"),
+    complement=("week",),
     sampled=True,
 )
 def roleplay_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
@@ -135,6 +139,7 @@ def roleplay_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
     caption="Prompt tokens per request within each category, by week (a request with "
     "several labels counts in each, in proportion to its label weights)." + _SAMPLE_NOTE,
     order_by=("week", "category"),
+    complement=("week",),
     sampled=True,
 )
 def category_mean_prompt(sampled_labels: ibis.Table) -> ibis.Table:
@@ -225,6 +230,7 @@ def programming_share(sampled_labels: ibis.Table) -> ibis.Table:
     "(authors excluded by configuration, by default xAI for its free launch period, are "
     "left out of the total)." + _SAMPLE_NOTE,
     order_by=("week", "author"),
+    complement=("week",),
     sampled=True,
 )
 def programming_spend_by_author(sampled_labels: ibis.Table, config: StudyConfig) -> ibis.Table:
@@ -269,6 +275,7 @@ def _label_big_tags(df: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     "tokens), the share of each tag; tags at 7% or more are labelled. Every label of a "
     "request is filed under the request's most confident category." + _SAMPLE_NOTE,
     order_by=("category_rank", "-share", "tag"),
+    complement=("category",),
     keys=("category_rank", "panel", "category", "tag"),
     post=_label_big_tags,
     sampled=True,
@@ -313,6 +320,7 @@ AUTHORS_F23 = ("OpenAI", "DeepSeek", "Qwen")
     caption="Each author's sampled tokens by category, week by week (one panel per "
     "author)." + _SAMPLE_NOTE,
     order_by=("author", "week", "category"),
+    complement=("author", "week"),
     sampled=True,
 )
 def author_categories_a(sampled_labels: ibis.Table) -> ibis.Table:
@@ -327,6 +335,7 @@ def author_categories_a(sampled_labels: ibis.Table) -> ibis.Table:
     caption="Each author's sampled tokens by category, week by week (one panel per "
     "author)." + _SAMPLE_NOTE,
     order_by=("author", "week", "category"),
+    complement=("author", "week"),
     sampled=True,
 )
 def author_categories_b(sampled_labels: ibis.Table) -> ibis.Table:
@@ -349,6 +358,7 @@ def author_categories_b(sampled_labels: ibis.Table) -> ibis.Table:
     caption="Inside Roleplay, Programming and Technology, each tag's share of the "
     "category's sampled tokens, by week." + _SAMPLE_NOTE,
     order_by=("category", "week", "tag"),
+    complement=("category", "week"),
     sampled=True,
 )
 def subtag_composition(sampled_labels: ibis.Table) -> ibis.Table:

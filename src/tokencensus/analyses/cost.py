@@ -91,6 +91,7 @@ def _quadrants(
         From the classified sample: {sample_events} sampled events.
     """,
     order_by=("-tokens", "category"),
+    complement=(),
     keys=("category",),
     post=_quadrants,
     sampled=True,

@@ -39,6 +39,7 @@ SECTION = section("geography", "6", "Geography and language", __doc__ or "")
         and left out of the shares.
     """,
     order_by=("week", "region"),
+    complement=("week",),
 )
 def weekly_region_spend(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     spend = weekly_shares(
@@ -72,6 +73,7 @@ def weekly_region_spend(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ib
         listed as Unknown and left out of the shares.
     """,
     order_by=("-tokens", "language"),
+    complement=(),
     keys=("language", "name"),
 )
 def language_share(user_languages: ibis.Table) -> ibis.Table:

@@ -61,6 +61,7 @@ def _source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ib
         mark the catalog release dates of major open-weights launches.
     """,
     order_by=("week", "source_type"),
+    complement=("week",),
     markers=F1_MARKERS,
 )
 def weekly_source_type_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
@@ -85,6 +86,7 @@ def weekly_source_type_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) 
         volumes behind F1.
     """,
     order_by=("week", "source_type"),
+    complement=("week",),
 )
 def weekly_source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     return _source_type_volume(weekly_facts, user_weekly)
@@ -100,6 +102,7 @@ def weekly_source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table)
         models, summed over all of an author's models and variants, largest first.
     """,
     order_by=("-tokens", "author"),
+    complement=(),
 )
 def oss_author_tokens(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     oss = oss_only(weekly_facts)
@@ -125,6 +128,7 @@ def oss_author_tokens(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis
         'Other OSS'.
     """,
     order_by=("week", "model"),
+    complement=("week",),
 )
 def top_oss_model_share(
     weekly_facts: ibis.Table, user_weekly: ibis.Table, config: StudyConfig
@@ -167,6 +171,7 @@ def top_oss_model_share(
         the catalog does not know are listed as 'unknown' and left out of the shares.
     """,
     order_by=("week", "size_class"),
+    complement=("week",),
 )
 def oss_size_class_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     shares = weekly_shares(

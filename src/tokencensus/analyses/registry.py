@@ -13,9 +13,13 @@ statistics that are not SQL (regressions, rule detection): ``post(df, config)``
 returns the final frame, or ``(frame, {name: extra_frame})`` for companion tables
 written as ``data/<ID>_<name>.csv``.
 
-Privacy: when a result has a ``users`` column (distinct users behind each row),
-the runner masks every measure of rows with fewer than ``config.min_users`` users
-and marks them ``suppressed``; ``keys`` are the columns that stay visible.
+Privacy (:mod:`tokencensus.privacy`): when a result has a ``users`` column (distinct
+users behind each row), the runner masks every measure of rows with fewer than
+``config.min_users`` users and marks them ``suppressed``; ``keys`` are the columns that
+stay visible.  ``complement`` names the columns of a group of rows that are parts of one
+whole (a week's shares), inside which a lone suppressed row is protected by suppressing
+another (secondary suppression); ``single_account`` lists columns that describe one
+account by construction (F12), published only where the row's users reach the floor.
 Captions may use ``{facts}`` the runner fills: ``{events}``, ``{sample_events}``,
 ``{first_week}``, ``{last_week}``, ``{weeks}``, ``{min_users}``, ``{recent_weeks}``,
 ``{label_threshold}``.
@@ -110,6 +114,11 @@ class Artifact:
     keys: tuple[str, ...] = ()
     #: The numbers come from the classified sample (captions and report say so).
     sampled: bool = False
+    #: Columns of a complementary group (rows that are parts of one whole: shares summing
+    #: to 1, values summing to a published total); ``()`` = the whole table; None = none.
+    complement: tuple[str, ...] | None = None
+    #: Columns describing one account by construction (published where users >= K).
+    single_account: tuple[str, ...] = ()
 
     @property
     def is_table(self) -> bool:
@@ -146,6 +155,8 @@ def artifact(
     markers: tuple[str, ...] = (),
     keys: tuple[str, ...] | None = None,
     sampled: bool = False,
+    complement: tuple[str, ...] | None = None,
+    single_account: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as the artifact ``id`` (F1..F29, T1..T3)."""
 
@@ -167,6 +178,8 @@ def artifact(
             params=params,
             keys=keys if keys is not None else tuple(c for c in order_by if not c.startswith("-")),
             sampled=sampled,
+            complement=complement,
+            single_account=single_account,
         )
         return func
 

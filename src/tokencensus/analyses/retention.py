@@ -26,9 +26,46 @@ import pandas as pd
 from ibis import _
 
 from tokencensus.analyses.registry import StudyConfig, artifact, section
+from tokencensus.catalog import Catalog
 from tokencensus.chartspec import Line
 
 SECTION = section("retention", "7", "Retention: foundational cohorts", __doc__ or "")
+
+
+def parse_cohort_models(
+    text: str, catalog: Catalog, *, option: str = "--cohort-models"
+) -> tuple[str, ...]:
+    """The catalog slugs F25 follows, from a comma-separated list of slugs or aliases.
+
+    Each name resolves like a model id in the logs (aliases, dated pins, ``:free``);
+    duplicates are dropped, the order is kept.  Unknown names raise a ConfigError
+    naming every one of them.
+    """
+    from tokencensus.errors import ConfigError, did_you_mean
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConfigError(
+            f"{option} expects a comma-separated list of catalog slugs or aliases, "
+            f"e.g. {option} anthropic/claude-sonnet-4,deepseek/deepseek-r1; got {text!r}."
+        )
+    slugs: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        slug = catalog.resolve(name)
+        if slug is None:
+            unknown.append(name)
+        elif slug not in slugs:
+            slugs.append(slug)
+    if unknown:
+        hint = did_you_mean(unknown[0].lower(), list(catalog.models["slug"]))
+        raise ConfigError(
+            f"{option}: {', '.join(repr(n) for n in unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'} not in the model catalog.{hint} "
+            "Give catalog slugs or aliases (the shipped catalog: "
+            "tokencensus/catalog/data/models.csv), or add the model with --catalog FILE."
+        )
+    return tuple(slugs)
 
 
 def _month_index(d: ibis.Value) -> ibis.Value:
@@ -95,9 +132,10 @@ def cohort_retention(user_model_month: ibis.Table, retention_targets: ibis.Table
         retention=(out.active_users / out.cohort_users).cast("float64"), users=out.cohort_users
     )
     out = out.join(names, "model")
+    # the data contract: these six columns lead, extras follow
     return out.select(
-        "model", "name", "cohort_month", "month_offset", "cohort_users", "active_users",
-        "retention", "users",
+        "model", "cohort_month", "month_offset", "cohort_users", "active_users", "retention",
+        "name", "users",
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tokencensus.simulate.demo import DEMO_EVENTS
+from tokencensus.simulate.demo import DEMO_EVENTS, DEMO_MIN_USERS
 
 __all__ = ["demo_command", "simulate_command"]
 
@@ -104,7 +104,23 @@ def demo_command(
         bool, typer.Option(help="Draw the paper's published numbers on the charts.")
     ] = True,
     figures: Annotated[bool, typer.Option(help="Write figures/<ID>.png and .svg.")] = True,
-    pdf: Annotated[bool, typer.Option(help="Also write report.pdf (needs tokencensus[pdf]).")] = False,
+    pdf: Annotated[
+        bool, typer.Option(help="Also write report.pdf (needs tokencensus[pdf]).")
+    ] = False,
+    min_users: Annotated[
+        int,
+        typer.Option(
+            help="Privacy floor K: no published cell describes fewer distinct users "
+            "(0 disables it)."
+        ),
+    ] = DEMO_MIN_USERS,
+    cohort_models: Annotated[
+        str | None,
+        typer.Option(
+            help="Models whose monthly cohorts F25 draws, comma separated catalog slugs or "
+            "aliases (default: the paper's eight)."
+        ),
+    ] = None,
 ) -> None:
     """Simulate a platform, run the whole study on it and score it against the paper.
 
@@ -118,9 +134,15 @@ def demo_command(
 
     try:
         with RichReporter(enabled=not quiet) as reporter:
+            models = None
+            if cohort_models is not None:
+                from tokencensus.analyses.retention import parse_cohort_models
+                from tokencensus.catalog import load_catalog
+
+                models = parse_cohort_models(cohort_models, load_catalog())
             result = run_demo(
                 out, events=events, seed=seed, reporter=reporter, reference=reference,
-                figures=figures, pdf=pdf,
+                figures=figures, pdf=pdf, min_users=min_users, retention_models=models,
             )  # fmt: skip
     except TokencensusError as exc:
         _fail(exc)

@@ -23,10 +23,12 @@ import pandas as pd
 
 from tokencensus.simulate.run import Reporter, SimulationResult, simulate
 
-__all__ = ["DEMO_EVENTS", "PAPER_WINDOW", "DemoResult", "run_demo"]
+__all__ = ["DEMO_EVENTS", "DEMO_MIN_USERS", "PAPER_WINDOW", "DemoResult", "run_demo"]
 
 #: Default demo size: finishes in under two minutes on two cores.
 DEMO_EVENTS = 3_000_000
+#: The demo's privacy floor: the study's default (docs/simulate.md measures its cost).
+DEMO_MIN_USERS = 10
 #: The paper's window for model-level and pricing analyses (section 2.5).
 PAPER_WINDOW = (date(2024, 11, 3), date(2025, 11, 30))
 
@@ -50,20 +52,35 @@ def run_demo(
     reference: bool = True,
     figures: bool = True,
     pdf: bool = False,
+    min_users: int = DEMO_MIN_USERS,
+    retention_models: Sequence[str] | None = None,
 ) -> DemoResult:
     """Simulate ``events`` events, run the study (or ``artifacts`` only) and the scorecard;
-    write the report with paper references, ``figures/`` and optionally ``report.pdf``."""
+    write the report with paper references, ``figures/`` and optionally ``report.pdf``.
+
+    ``min_users`` is the privacy floor K (0 disables it); ``retention_models`` the models
+    F25 follows (catalog slugs or aliases; default the paper's eight)."""
     from tokencensus.analyses import StudyConfig
+    from tokencensus.errors import ConfigError
     from tokencensus.report.publish import publish_report
     from tokencensus.scorecard import result_frames, score, summary
     from tokencensus.study import run_study
 
+    if min_users < 0:
+        raise ConfigError(f"--min-users must be 0 or more, got {min_users}.")
+    config = StudyConfig(start=PAPER_WINDOW[0], end=PAPER_WINDOW[1], min_users=min_users)
+    if retention_models is not None:
+        from dataclasses import replace
+
+        from tokencensus.analyses.retention import parse_cohort_models
+        from tokencensus.catalog import load_catalog
+
+        models = parse_cohort_models(",".join(retention_models), load_catalog())
+        config = replace(config, retention_models=models)
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sim = simulate(events, out / "store", seed=seed, overwrite=True, reporter=reporter)
-    # Simulated accounts need no privacy floor: every cell is shown (min_users=0).
-    config = StudyConfig(start=PAPER_WINDOW[0], end=PAPER_WINDOW[1], min_users=0)
     result = run_study(
         [sim.events_dir],
         out,

@@ -227,11 +227,26 @@ def _t3(frames: Frames) -> pd.DataFrame:
     return pd.concat(parts).drop_duplicates("model").set_index("model")
 
 
+def _suppressed(frames: Frames, slug: str) -> bool:
+    """The model's F27 row is there but masked by the privacy floor (fewer than K users)."""
+    df = frames.get("F27")
+    if df is None or "suppressed" not in df.columns:
+        return False
+    rows = df[df["model"].astype(str) == slug]
+    return bool(len(rows)) and bool(rows["suppressed"].fillna(False).astype(bool).all())
+
+
+def _absent(frames: Frames, slug: str, why: str) -> NotMeasurable:
+    if _suppressed(frames, slug):
+        return NotMeasurable(f"{slug} is suppressed by the privacy floor (too few users)")
+    return NotMeasurable(why)
+
+
 def _t3_price(slug: str):
     def measure(frames: Frames) -> float:
         df = _t3(frames)
         if slug not in df.index:
-            raise NotMeasurable(f"{slug} has no priced usage")
+            raise _absent(frames, slug, f"{slug} has no priced usage")
         return float(df.loc[slug, "cost"])
 
     return measure
@@ -240,8 +255,9 @@ def _t3_price(slug: str):
 def _t3_usage(slug: str, anchor_log: float):
     def measure(frames: Frames) -> float:
         df = _t3(frames)
-        if slug not in df.index or T3_ANCHOR not in df.index:
-            raise NotMeasurable(f"{slug} or the anchor {T3_ANCHOR} has no usage")
+        for model in (slug, T3_ANCHOR):
+            if model not in df.index:
+                raise _absent(frames, model, f"{slug} or the anchor {T3_ANCHOR} has no usage")
         return anchor_log + math.log10(
             float(df.loc[slug, "tokens"]) / float(df.loc[T3_ANCHOR, "tokens"])
         )

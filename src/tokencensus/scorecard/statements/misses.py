@@ -53,4 +53,7 @@ SEED_DEPENDENT: dict[str, str] = {
     "OpenAI's recent technology share by about ±3 pp.",
     "T3.granite-4.0-micro.price": "seed-dependent: about a dozen users price this model at "
     "the default demo size.",
+    "F23.qwen_programming": "seed-dependent: near the top of the range widened by 2 pp "
+    "(seed 0: 60.9% without the privacy floor, 63.0% with K=10, where weeks with fewer than "
+    "10 sampled Qwen users are suppressed and leave the mean).",
 }
