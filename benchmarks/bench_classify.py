@@ -4,15 +4,20 @@
     python benchmarks/bench_classify.py --quick    # fewer throughput repetitions
 
 Figures:
+0. Cross-author macro-F1 (the headline): the leave-one-author-out protocol (printed) and its
+   figures, recorded in the model's metadata by ``train_classifier.py`` when the shipped model
+   was trained (they need the fastText training build, so they are not recomputed here).
 1. Category macro-F1 (the twelve study categories) and per-category P/R/F1 of the shipped
    offline backend on the held-out hand-written test split (all of it, then its two parts:
    ``en-*`` the 30 % crc split of the first hand-written set, ``heldout-*`` the later
-   test-only file), plus the two test-only sets (multilingual prompts; MT-Bench/Vicuna-Bench
-   questions with mapped labels).
+   test-only file), plus the test-only sets (multilingual prompts; MT-Bench/Vicuna-Bench
+   questions with mapped labels; ``test_fresh``, written after the model's data and
+   parameters were fixed, in English and 11 more languages).
 2. Classification throughput on 1,000-character prompts (backend alone, and the full
    ``classify_events`` stage at rate 1 with language detection).
-3. Language accuracy per language on the multilingual prompts (all >= 20 words, or >= 30
-   characters in zh/ja/th), and detection throughput on 1,000-character prompts.
+3. Language accuracy per language on the multilingual prompts and the fresh set's prompts of
+   >= 20 words (>= 30 characters in zh/ja/th), and detection throughput on 1,000-character
+   prompts.
 4. Programming recall on code_alpaca_2k (CC BY-NC 4.0, read from ../shared when present;
    never copied into the repository).
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,6 +36,7 @@ import pyarrow as pa
 
 from tokencensus.enrich.classify import classify_events, get_backend, load_mapping
 from tokencensus.enrich.classify.evaluate import evaluate_backend, primary_category
+from tokencensus.enrich.classify.taxonomy import STUDY_CATEGORIES
 from tokencensus.enrich.language import LanguageDetector
 
 HERE = Path(__file__).parent / "data" / "prompts"
@@ -64,6 +71,35 @@ def rate(n: int, fn) -> float:
     return n / (time.perf_counter() - start)
 
 
+def long_enough(text: str, lang: str) -> bool:
+    """The language target's population: >= 20 words (>= 30 characters in zh, ja, th)."""
+    if lang.startswith("zh") or lang in ("ja", "th"):
+        return len(text.strip()) >= 30
+    return len(text.split()) >= 20
+
+
+def print_cross_author(meta: dict) -> None:
+    """Section 0: the leave-one-author-out protocol and the figures recorded at training time."""
+    print("\n== 0. cross-author macro-F1 (leave-one-author-out, recorded at training) ==")
+    report = meta.get("cross_author")
+    if not report:
+        print("not recorded in this model's metadata (train it with train_classifier.py)")
+        return
+    print(textwrap.fill("protocol: " + report["protocol"], width=100))
+    cats = list(STUDY_CATEGORIES)
+    print(f"{'author':8} {'n':>4} {'macro-F1':>8}  " + " ".join(f"{c[:5]:>5}" for c in cats))
+    for author, r in report["authors"].items():
+        f1s = " ".join(
+            f"{r['per_category'][c]['f1']:5.2f}" if c in r["per_category"] else "    -"
+            for c in cats
+        )
+        print(f"{author:8} {r['n']:4d} {r['macro_f1']:8.3f}  {f1s}")
+    print(
+        f"cross-author macro-F1 = {report['mean_macro_f1']:.3f} "
+        f"(mean over {', '.join(report['mean_over'])})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Print the classifier and language-detector figures.")
     ap.add_argument("--quick", action="store_true")
@@ -75,6 +111,8 @@ def main() -> None:
         f"cpu cores: {os.cpu_count()}; model: {backend.meta.get('trained_on')} ({backend.meta.get('train_rows')} rows)"
     )
 
+    print_cross_author(backend.meta)
+
     print("\n== 1. categories (offline backend, calibrated confidences, threshold 0.5) ==")
     test = load("test")
     sets = {
@@ -84,6 +122,11 @@ def main() -> None:
         "test_multilingual": load("test_multilingual"),
         "test_external": load("test_external"),
     }
+    if (HERE / "test_fresh.jsonl").is_file():
+        fresh = load("test_fresh")
+        sets["test_fresh"] = fresh
+        sets["test_fresh[en]"] = [r for r in fresh if r["lang"] == "en"]
+        sets["test_fresh[other]"] = [r for r in fresh if r["lang"] != "en"]
     for name, rows in sets.items():
         ev = evaluate_backend(backend.classify, rows, mapping=mapping)
         print(
@@ -112,6 +155,12 @@ def main() -> None:
     print("\n== 3. language detection ==")
     det = LanguageDetector()
     rows = [r for r in load("test_multilingual") if r["lang"] in (*STUDY_LANGS, "zh-Hant")]
+    if (HERE / "test_fresh.jsonl").is_file():  # the fresh set's prompts of >= 20 words too
+        rows += [
+            r
+            for r in load("test_fresh")
+            if r["lang"] in (*STUDY_LANGS, "zh-Hant") and long_enough(r["text"], r["lang"])
+        ]
     pred = det.detect([r["text"] for r in rows])
     right, total, wrong = Counter(), Counter(), []
     for r, p in zip(rows, pred, strict=True):

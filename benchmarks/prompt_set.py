@@ -11,6 +11,10 @@ Sources (all under ``benchmarks/data/prompts``; see SOURCE.md there):
 * ``gen/*.txt`` -- **training-only** prompts composed from frames and slot lists written for
   this project (``% frames`` / ``% slot`` sections under ``@ /path`` headers).  They are
   templated, so none of them is ever used for evaluation.
+* ``fresh/<lang>.txt`` -- **test-only** prompts written last, after every training file and
+  hyper-parameter choice of the current model, in English and 11 more languages, mixing chat,
+  application, coding-agent and role-play traffic.  Nothing is tuned on them: they are scored
+  once per trained model (``test_fresh.jsonl``).
 * ``external/`` -- MT-Bench and Vicuna-Bench questions (Apache-2.0), test-only, with their
   labels mapped to ours by ``external/label_map.csv``.
 * ``authors/<ID>.txt`` and ``authors/<ID>.<lang>.txt`` -- hand-written prompts, one file (or
@@ -30,7 +34,7 @@ hand-written set, ``heldout`` / ``ml`` / ``external`` for the test-only sets, ``
 generators.
 
 Run ``python benchmarks/prompt_set.py`` to (re)write ``train.jsonl``, ``test.jsonl``,
-``test_multilingual.jsonl`` and ``test_external.jsonl``.
+``test_multilingual.jsonl``, ``test_external.jsonl`` and ``test_fresh.jsonl``.
 """
 
 from __future__ import annotations
@@ -187,6 +191,7 @@ def build() -> dict[str, list[dict]]:
         "test": [],
         "test_multilingual": [],
         "test_external": [],
+        "test_fresh": [],
     }
     for f in sorted((HERE / "en").glob("*.txt")):
         for n, (p, text) in enumerate(read_prompt_file(f)):
@@ -216,6 +221,9 @@ def build() -> dict[str, list[dict]]:
         stem = f.stem if lang == "en" and f.parent.name == "gen" else f"{lang}-{f.stem}"
         for n, (p, text) in enumerate(read_gen_file(f, common=common)):
             out["train"].append(_row(f"gen-{stem}", n, p, text[:MAX_TRAIN_CHARS], lang, mapping))
+    for f in sorted((HERE / "fresh").glob("*.txt")):
+        for n, (p, text) in enumerate(read_prompt_file(f)):
+            out["test_fresh"].append(_row(f"fresh-{f.stem}", n, p, text, f.stem, mapping))
     for f in sorted((HERE / "ml").glob("*.txt")):
         for n, (p, text) in enumerate(read_prompt_file(f)):
             out["test_multilingual"].append(_row(f"ml-{f.stem}", n, p, text, f.stem, mapping))

@@ -13,9 +13,14 @@ real wording, which sent most prompts to Others at the 0.5 threshold).  The meta
 ``prompt_model.json`` therefore carries a Platt calibration ``{"platt": {"a": A, "b": B}}``
 fitted on prompts the model never saw (see ``calibration`` there): every score ``p`` is
 reported as ``sigmoid(A * logit(p) + B)``, one monotone map for all paths, so the order of
-the labels is unchanged and a reported 0.7 means "right about 70 % of the time" on that
-calibration set.  Without that key (a model file of yours with no ``.json`` beside it) the
-raw scores are reported unchanged.
+the labels is unchanged.  The map is fitted (``calibration.target = "top"``) on every
+hand-written training prompt scored by a model trained without its author, one example a
+prompt: the top path's raw score, positive when that path's category is the prompt's
+category.  So the top label's reported confidence estimates how often the category the study
+takes from it is right on another author's wording (0.7: about 70 % of the time), and the
+0.5 threshold keeps it when it is more likely right than wrong.  Lower-ranked labels go
+through the same map; they are rarely above 0.5.  Without that key (a model file of yours
+with no ``.json`` beside it) the raw scores are reported unchanged.
 """
 
 from __future__ import annotations
