@@ -30,6 +30,11 @@ SECTION = section("cost", "8", "Cost vs. usage", __doc__ or "")
 
 SEGMENTS = ("premium leaders", "efficient giants", "long tail", "premium specialists")
 
+# np.select's default where no condition holds: None in an object array.  numpy turns
+# ``default=None`` into exactly this 0-d object array; spelled out because numpy's stubs
+# accept only array-likes there.
+_NO_LABEL = np.array(None, dtype=object)
+
 
 def _log_cost_usage(t: ibis.Table) -> ibis.Table:
     t = t.filter((t.tokens > 0) & (t.cost_usd > 0))
@@ -54,7 +59,7 @@ def _quadrants(
         [high_cost & high_use, ~high_cost & high_use, ~high_cost & ~high_use, high_cost & ~high_use],
         ["premium (high cost, high usage)", "mass market (low cost, high usage)",
          "niche utilities (low cost, low usage)", "specialists (high cost, low usage)"],
-        default=None,
+        default=_NO_LABEL,
     )  # fmt: skip
     df.loc[~ok, "quadrant"] = None
     medians = pd.DataFrame(
@@ -170,7 +175,7 @@ def _segments(df: pd.DataFrame) -> pd.DataFrame:
             high_cost & ~high_use,
         ],
         list(SEGMENTS),
-        default=None,
+        default=_NO_LABEL,
     )
     df.loc[~ok, "segment"] = None
     df["median_cost_per_m"] = median_cost

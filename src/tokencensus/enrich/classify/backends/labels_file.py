@@ -78,14 +78,14 @@ def read_labels_file(path: str | Path) -> dict[str, Labels]:
         labels = out.setdefault(str(event_id), [])
         for label_path, conf in items:
             try:
-                validate_path(label_path)
+                checked_path = validate_path(label_path)
             except ConfigError as exc:
                 raise InputError(f"{where}: field 'path': {exc}") from None
             if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0 <= conf <= 1:
                 raise InputError(
                     f"{where}: field 'confidence' must be a number in [0, 1]; saw {conf!r}."
                 )
-            labels.append((label_path, float(conf)))
+            labels.append((checked_path, float(conf)))
     return out
 
 
