@@ -41,11 +41,12 @@ def bench() -> ModuleType:
 @pytest.mark.parametrize(
     ("name", "min_rows", "floor"),
     [
-        # measured 0.915 (397 rows); 0.80 is the project's target for held-out English
-        ("test", 397, 0.80),
+        # measured 0.915 (397 rows); the floor sits a few points below it so a real
+        # regression fails (the project's target for held-out English is 0.80)
+        ("test", 397, 0.88),
         # measured 0.832 on the 810-row file built from fresh/*.txt (en 654: 0.856;
         # pt/ru/ar/hi/th 156: 0.702), and 0.855 on the 685-row en + pt file of c2d604c
-        ("test_fresh", 650, 0.80),
+        ("test_fresh", 800, 0.80),
     ],
 )
 def test_shipped_offline_macro_f1(bench, name, min_rows, floor):
