@@ -3,8 +3,16 @@
     python benchmarks/bench_study.py --events 10000000
     python benchmarks/bench_study.py --events 100000000 --incremental
     python benchmarks/bench_study.py --events 100000000 --copies 10   # 1B events, same files
+    python benchmarks/bench_study.py --events 10000000 --sample-rate 0.20  # the demo's sample
 
-The store is written once by the calibrated simulator into ``--work`` (reused when present).
+The store is written once by the calibrated simulator into ``--work`` (reused when present),
+with classifier labels on ``--sample-rate`` of the events from May 2025 on: by default the
+paper's 0.25 % (a gateway classifies a small random sample of its prompts), or the demo's
+20 % (``tokencensus demo`` labels that much so that per-author, per-week category shares on
+a few million events stay measurable).  The sample is the one part of the study whose cost
+grows with the sample rate rather than with the events: every sampled event is one row
+per label in ``sampled_labels``.
+
 For the same Parquet files it prints:
 
 - **scan floor**: one DuckDB pass reading every column the study uses (a min/max/sum of
@@ -140,6 +148,12 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--work", type=Path, default=Path("/tmp/tokencensus-bench"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--sample-rate",
+        type=float,
+        default=0.0025,
+        help="share of events with classifier labels (default: the paper's 0.0025)",
+    )
     ap.add_argument("--copies", type=int, default=1, help="read every week file K times")
     ap.add_argument("--incremental", action="store_true", help="also time adding one week")
     ap.add_argument("--report", action="store_true", help="also write the HTML report")
@@ -155,20 +169,27 @@ def main() -> None:
             )
         return
 
-    store = args.work / f"store-{args.events}"
+    tag = f"{args.events}-s{args.sample_rate:g}"
+    store = args.work / f"store-{tag}"
     if not (store / "tokencensus-store.json").exists():
         from tokencensus.simulate.run import simulate
 
         t0 = time.perf_counter()
-        simulate(events=args.events, out_dir=store, seed=args.seed, overwrite=True)
+        simulate(
+            events=args.events,
+            out_dir=store,
+            seed=args.seed,
+            overwrite=True,
+            sample_rate=args.sample_rate,
+        )
         print(f"simulated {args.events:,} events in {time.perf_counter() - t0:.0f}s -> {store}")
     weeks = sorted((store / "events").glob("week=*"))
     events = args.events * args.copies
     data = store
     if args.copies > 1:
-        data = _view(store, args.work / f"view-{args.events}x{args.copies}", weeks, args.copies)
+        data = _view(store, args.work / f"view-{tag}x{args.copies}", weeks, args.copies)
 
-    out = args.work / f"study-{events}"
+    out = args.work / f"study-{tag}x{args.copies}"
     shutil.rmtree(out, ignore_errors=True)
     floor = _run("--child", "floor", str(data))
     study = _run("--child", "study", str(data), str(out), "0")
@@ -176,6 +197,7 @@ def main() -> None:
     best = min(floor, floor2, key=lambda f: f["wall_s"])
     size = sum(p.stat().st_size for w in weeks for p in w.glob("*.parquet")) * args.copies
     print(f"events:            {events:,} in {len(weeks)} weeks ({size / 2**30:.2f} GiB Parquet)")
+    print(f"classified sample: {args.sample_rate:g} of the events from May 2025 on")
     print(f"threads:           {THREADS}")
     print(
         f"scan floor:        {best['wall_s']:.2f} s wall, {best['cpu_s']:.2f} s CPU "
@@ -194,8 +216,8 @@ def main() -> None:
         print(f"  {stage:<12} {secs:>8.2f} s")
 
     if args.incremental:
-        view = _view(store, args.work / f"view-{args.events}-incremental", weeks[:-1], 1)
-        inc_out = args.work / f"study-{events}-incremental"
+        view = _view(store, args.work / f"view-{tag}-incremental", weeks[:-1], 1)
+        inc_out = args.work / f"study-{tag}-incremental"
         shutil.rmtree(inc_out, ignore_errors=True)
         before = _run("--child", "study", str(view), str(inc_out), "0")
         _add_week(view, weeks[-1])

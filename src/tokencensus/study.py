@@ -103,6 +103,10 @@ class Study:
         self.facts: dict[str, Any] = {}
         #: How the events were loaded (the manifest's ``load`` section).
         self.load_info: dict[str, Any] = {}
+        #: Results of the artifact expressions run so far, by expression.
+        self._results: dict[tuple[Any, bool], tuple[pa.Table, str]] = {}
+        self._memtables: dict[str, Any] = {}
+        self._released: set[str] = set()
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
@@ -134,12 +138,16 @@ class Study:
 
         Weeks whose cached outputs match their files and the window are reused when
         ``incremental``; every other week is read once, in passes of at most
-        ``engine.batch_events`` events.
+        ``engine.batch_events`` events.  On an engine that appends, each pass adds its
+        outputs to the engine tables as it computes them and the cache is written from
+        those, so only reused weeks are read from the cache; other engines read every
+        week's outputs back from the cache once all passes are done.
         """
         keys = {w: week_key(store, w, self.config) for w in store.files}
         reused = cache.reusable(keys) if incremental else set()
         todo = [w for w in sorted(keys) if w not in reused]
         batches = plan_batches(todo, store.rows, self.engine.batch_events)
+        in_engine = self.engine.appends
         if reporter is not None:
             reporter.start("Reading the store", total=sum(store.rows[w] for w in todo))
         for n, weeks in enumerate(batches):
@@ -148,6 +156,9 @@ class Study:
             )
             folder = cache.batch_folder(n)
             for name, expr in self._pass(events).items():
+                if in_engine:  # computed once: kept, then written from the engine table
+                    table = self._append(name, expr)
+                    expr = table.filter(table.week.between(weeks[0], weeks[-1]))
                 part = expr.mutate(**{PARTITION: expr.week.cast("string")})
                 self.engine.write_parquet(self.backend, part, folder / name, PARTITION)
             cache.record(weeks, keys, folder)
@@ -157,13 +168,16 @@ class Study:
             reporter.finish()
         cache.commit(keys)
         for name, schema in _pass_schemas().items():
-            files = cache.files(name, sorted(keys))
+            files = cache.files(name, sorted(reused) if in_engine else sorted(keys))
             if files:
                 table = self.engine.read_parquet(
                     self.backend, files, f"{name}_files", columns=schema.names
                 )
-                self.tables[name] = self.engine.materialize(self.backend, name, table)
-            else:
+                if in_engine:
+                    self._append(name, table)
+                else:
+                    self.tables[name] = self.engine.materialize(self.backend, name, table)
+            if name not in self.tables:
                 self.tables[name] = self.engine.load_arrow(
                     self.backend, name, schema.to_pyarrow().empty_table()
                 )
@@ -178,6 +192,14 @@ class Study:
             "rollup_cache": str(cache.folder),
         }
         self._count_events(store.events, mode="trusted-store")
+
+    def _append(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """Add ``expr``'s rows to the engine table ``name`` (made by the first call)."""
+        if name in self.tables:
+            self.tables[name] = self.engine.append(self.backend, name, expr)
+        else:
+            self.tables[name] = self.engine.materialize(self.backend, name, expr)
+        return self.tables[name]
 
     def load_aggregates(self, weekly: pa.Table, *, source: str, store: Path) -> None:
         """Use week x model totals (an aggregate-only store) as the fine grain.
@@ -415,6 +437,11 @@ class Study:
         """A base table or a rollup (materialized on first use)."""
         if name in self.tables:
             return self.tables[name]
+        if name in self._released:
+            raise RuntimeError(
+                f"{name!r} was released after the rollups were built; build every rollup "
+                "a run needs before Study.release_pass_outputs()"
+            )
         if name not in ROLLUPS:
             raise KeyError(f"no table or rollup named {name!r}")
         spec = ROLLUPS[name]
@@ -422,20 +449,37 @@ class Study:
         self.tables[name] = self.engine.materialize(self.backend, name, expr)
         return self.tables[name]
 
+    def release_pass_outputs(self) -> None:
+        """Free the pass outputs (``events_grain``, ``sampled_events``): once the rollups
+        a run needs are built nothing reads them, and at scale they are the largest
+        tables the engine holds (the grain has millions of user x week x model rows)."""
+        for name in PASS_OUTPUTS:
+            if name in self.tables:
+                del self.tables[name]
+                self.engine.release_input(self.backend, name)
+                self._released.add(name)
+
     def _bind(self, param: str) -> Any:
         if param == "config":
             return self.config
         return self.table(param)
 
     def expression(self, artifact: Artifact) -> ibis.Table:
-        return artifact.func(**{p: self._bind(p) for p in artifact.params})
+        expr = artifact.func(**{p: self._bind(p) for p in artifact.params})
+        return _named_memtables(expr, self._memtables)
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
         expr = self.expression(artifact)
-        if with_sql:
-            arrow, sql = self.engine.execute(self.backend, expr)
+        # Artifacts that only differ in their pandas ``post`` (F27/F28/T3) or chart (F1/F2)
+        # build the same expression: it runs once (the tables it reads do not change
+        # once the rollups are built).
+        key = (expr.op(), with_sql)
+        if key in self._results:
+            arrow, sql = self._results[key]
+        elif with_sql:
+            arrow, sql = self._results[key] = self.engine.execute(self.backend, expr)
         else:
-            arrow, sql = expr.to_pyarrow(), ""
+            arrow, sql = self._results[key] = expr.to_pyarrow(), ""
         df = _sort(arrow.to_pandas(), artifact.order_by).reset_index(drop=True)
         df, masked = apply_privacy(
             df,
@@ -486,6 +530,32 @@ def _pass_schemas() -> dict[str, ibis.Schema]:
     schema = ibis.Schema.from_pyarrow(EVENT_SCHEMA)
     events = ibis.table({c: schema[c] for c in EVENT_COLUMNS}, name="events")
     return {name: func(events, StudyConfig()).schema() for name, func in PASS_OUTPUTS.items()}
+
+
+def _named_memtables(expr: ibis.Table, seen: dict[str, Any]) -> ibis.Table:
+    """``expr`` with each in-memory table named after its schema and rows.
+
+    Ibis names memtables at random, so two artifacts building the same query would not
+    compare equal (nor show the same SQL); named by content (one table per name, kept in
+    ``seen``), they do.
+    """
+    import hashlib
+
+    import ibis.expr.operations as ops
+
+    op = expr.op()
+    memtables = op.find(ops.InMemoryTable)
+    if not memtables:
+        return expr
+    renamed = {}
+    for mt in memtables:
+        frame = mt.data.to_frame()
+        digest = hashlib.sha256(repr(tuple(mt.schema.items())).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(repr(list(frame.columns)).encode())
+        name = f"tokencensus_memtable_{digest.hexdigest()[:24]}"
+        renamed[mt] = seen.setdefault(name, mt.copy(name=name))
+    return op.replace(renamed).to_expr()
 
 
 class _Facts(dict[str, Any]):
@@ -781,16 +851,21 @@ def _choose(artifacts: Sequence[str] | None) -> list[Artifact]:
     return chosen
 
 
+#: Rollups :meth:`Study.headline` reads, built whichever artifacts a run chose.
+HEADLINE_ROLLUPS = frozenset({"weekly_facts", "sampled_labels"})
+
+
 def _compute_all(
     study: Study, chosen: list[Artifact], reporter: Reporter, timings: dict[str, float]
 ) -> dict[str, ArtifactResult]:
     with _timed(timings, "rollups"):
-        needed = {p for a in chosen for p in a.params if p in ROLLUPS}
+        needed = {p for a in chosen for p in a.params if p in ROLLUPS} | HEADLINE_ROLLUPS
         reporter.start("Building rollups", total=len(needed))
         for name in ROLLUPS:
             if name in needed:
                 study.table(name)
                 reporter.advance()
+        study.release_pass_outputs()
         reporter.finish()
     results: dict[str, ArtifactResult] = {}
     with _timed(timings, "analyses"):

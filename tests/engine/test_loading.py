@@ -161,3 +161,36 @@ def test_nothing_reads_raw_events() -> None:
         assert "events" not in spec.params, spec.name
     for artifact in ARTIFACTS.values():
         assert "events" not in artifact.params, artifact.id
+
+
+def test_pass_outputs_are_freed_and_headline_survives(
+    full: Any, demo_store: Path, tmp_path: Path
+) -> None:
+    """After the rollups are built the pass outputs are dropped; a run of one artifact
+    that reads neither sampled_labels nor weekly_facts still gets the whole headline."""
+    from tokencensus.catalog import load_catalog
+    from tokencensus.engine import connect
+    from tokencensus.rollup_cache import RollupCache, trusted_store
+    from tokencensus.study import Study
+
+    one = run_study([demo_store], tmp_path / "one", artifacts=["T2"], write_report=False)
+    assert one.manifest["headline"] == pytest.approx(full.manifest["headline"])
+
+    store, _ = trusted_store([demo_store])
+    assert store is not None
+    eng = get_engine("duckdb")
+    backend = connect("duckdb")
+    try:
+        study = Study(backend, eng, load_catalog(), StudyConfig())
+        study.load_store(store, RollupCache(tmp_path / "cache"))
+        study.table("weekly_facts")
+        study.release_pass_outputs()
+        tables = {
+            r[0] for r in backend.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        assert "weekly_facts" in tables and "events_grain" not in tables
+        assert study.table("weekly_facts").count().to_pyarrow().as_py() > 0
+        with pytest.raises(RuntimeError, match="released"):
+            study.table("user_weekly")
+    finally:
+        eng.close(backend)

@@ -32,6 +32,10 @@ class Engine(ABC):
     #: at most this many events, so memory stays bounded however large the store is.
     #: None: all weeks in one pass (the engine partitions and spills by itself).
     batch_events: int | None = None
+    #: Whether :meth:`append` adds rows to a materialized table in place: a rollup pass
+    #: then keeps its outputs in the engine as it computes them (and writes the rollup
+    #: cache from there) instead of reading them back from the cache's files.
+    appends: bool = False
 
     @abstractmethod
     def connect(self, **options: Any) -> ibis.BaseBackend: ...
@@ -57,9 +61,19 @@ class Engine(ABC):
         """Compute ``expr`` once and keep it as a named table for later reads."""
         return backend.create_table(name, expr, temp=True, overwrite=True)
 
+    def append(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+        """Compute ``expr`` once and add its rows (by column name) to the table ``name``
+        made by :meth:`materialize` (engines with :attr:`appends`)."""
+        raise NotImplementedError(f"{self.name} does not append to tables")
+
     def release(self, backend: ibis.BaseBackend, name: str) -> None:
         """Free a table made by :meth:`materialize` (a rollup pass's scratch table)."""
         backend.drop_table(name, force=True)
+
+    def release_input(self, backend: ibis.BaseBackend, name: str) -> None:
+        """Free a table that materialized tables were computed from and nothing reads
+        any more (the pass outputs, once the rollups are built)."""
+        self.release(backend, name)
 
     @abstractmethod
     def write_parquet(

@@ -161,6 +161,13 @@ class SparkEngine(Engine):
             catalog.uncacheTable(name)
             catalog.dropTempView(name)
 
+    def release_input(self, backend: ibis.BaseBackend, name: str) -> None:
+        # The rollups are views over it, cached: drop its cached data but keep the view,
+        # so their plans still resolve (Spark re-reads it only if their cache is evicted).
+        catalog = backend._session.catalog
+        if catalog.tableExists(name):
+            catalog.uncacheTable(name)
+
     def write_parquet(
         self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
     ) -> None:
