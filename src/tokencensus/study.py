@@ -160,7 +160,9 @@ class Study:
                     table = self._append(name, expr)
                     expr = table.filter(table.week.between(weeks[0], weeks[-1]))
                 part = expr.mutate(**{PARTITION: expr.week.cast("string")})
-                self.engine.write_parquet(self.backend, part, folder / name, PARTITION)
+                self.engine.write_parquet(
+                    self.backend, part, folder / name, PARTITION, values=[str(w) for w in weeks]
+                )
             cache.record(weeks, keys, folder)
             if reporter is not None:
                 reporter.advance(sum(store.rows[w] for w in weeks))

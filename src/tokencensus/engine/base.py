@@ -77,11 +77,18 @@ class Engine(ABC):
 
     @abstractmethod
     def write_parquet(
-        self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
+        self,
+        backend: ibis.BaseBackend,
+        expr: ibis.Table,
+        folder: Path,
+        partition_by: str,
+        values: Sequence[str] | None = None,
     ) -> None:
         """Write ``expr`` under ``folder/<partition_by>=<value>/*.parquet``.
 
-        The partition column is not stored inside the files.
+        The partition column is not stored inside the files.  ``values``, when given, are
+        the partition values ``expr`` holds (an engine may write a single one straight to
+        its folder instead of partitioning).
         """
 
     def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:

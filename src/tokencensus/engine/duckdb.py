@@ -78,8 +78,23 @@ class DuckDBEngine(Engine):
         return backend.table(name)
 
     def write_parquet(
-        self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
+        self,
+        backend: ibis.BaseBackend,
+        expr: ibis.Table,
+        folder: Path,
+        partition_by: str,
+        values: Sequence[str] | None = None,
     ) -> None:
+        if values is not None and len(values) == 1:
+            # One value (a pass of one week, the rule at scale): a plain COPY to its folder
+            # writes with both threads, where a partitioned COPY of one partition writes
+            # with one (measured 1.17 s against 2.17 s for 2.85M rollup rows).
+            target = folder / f"{partition_by}={values[0]}"
+            target.mkdir(parents=True, exist_ok=True)
+            backend.to_parquet(
+                expr.drop(partition_by), target / "data_0.parquet", compression="zstd"
+            )
+            return
         folder.parent.mkdir(parents=True, exist_ok=True)
         backend.to_parquet(expr, folder, partition_by=partition_by, compression="zstd")
 

@@ -169,7 +169,12 @@ class SparkEngine(Engine):
             catalog.uncacheTable(name)
 
     def write_parquet(
-        self, backend: ibis.BaseBackend, expr: ibis.Table, folder: Path, partition_by: str
+        self,
+        backend: ibis.BaseBackend,
+        expr: ibis.Table,
+        folder: Path,
+        partition_by: str,
+        values: Sequence[str] | None = None,
     ) -> None:
         backend._run_pre_execute_hooks(expr)
         df = backend._session.sql(backend.compile(expr)).repartition(partition_by)
