@@ -39,7 +39,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 THREADS = 2
 
@@ -90,9 +92,41 @@ def child_floor(store: Path) -> dict[str, float]:
     return {"wall_s": round(time.perf_counter() - t0, 2), **_usage(cpu0)}
 
 
-def child_study(store: Path, out: Path, incremental: bool, report: bool) -> dict[str, object]:
+def _profiled() -> dict[str, list[float]]:
+    """Time every engine call of the study (and each artifact) by what it works on."""
+    from tokencensus.engine.duckdb import DuckDBEngine
+    from tokencensus.study import Study
+
+    calls: dict[str, list[float]] = {}
+
+    def wrap(cls: type, method: str, label: Callable[[tuple[Any, ...]], str]) -> None:
+        inner = getattr(cls, method)
+
+        def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return inner(self, *args, **kwargs)
+            finally:
+                entry = calls.setdefault(label(args), [0.0, 0])
+                entry[0] += time.perf_counter() - t0
+                entry[1] += 1
+
+        setattr(cls, method, timed)
+
+    wrap(DuckDBEngine, "materialize", lambda a: f"materialize {a[1]}")
+    wrap(DuckDBEngine, "append", lambda a: f"append {a[1]}")
+    wrap(DuckDBEngine, "write_parquet", lambda a: f"write cache {a[2].name}")
+    wrap(DuckDBEngine, "read_parquet", lambda a: f"read_parquet {a[2]}")
+    wrap(Study, "compute", lambda a: f"artifact {a[0].id}")
+    return calls
+
+
+def child_study(
+    store: Path, out: Path, incremental: bool, report: bool, profile: bool
+) -> dict[str, object]:
     from tokencensus.study import run_study
 
+    calls = _profiled() if profile else {}
     cpu0, t0 = _cpu(), time.perf_counter()
     result = run_study(
         [str(store)],
@@ -107,12 +141,15 @@ def child_study(store: Path, out: Path, incremental: bool, report: bool) -> dict
         **_usage(cpu0),
         "stages_s": result.manifest["timings_s"],
         "load": result.manifest["load"],
+        "profile": sorted(
+            ([k, round(v[0], 2), v[1]] for k, v in calls.items()), key=lambda r: -r[1]
+        ),
     }
 
 
-def _run(*args: str) -> dict[str, object]:
+def _run(*args: str, flags: tuple[str, ...] = ()) -> dict[str, object]:
     proc = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
+        [sys.executable, __file__, *flags, *args], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed:\n{proc.stderr[-4000:]}")
@@ -157,6 +194,12 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=1, help="read every week file K times")
     ap.add_argument("--incremental", action="store_true", help="also time adding one week")
     ap.add_argument("--report", action="store_true", help="also write the HTML report")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="time each engine call of the full study (pass outputs, cache writes, rollups, "
+        "artifacts) and print the largest",
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -165,7 +208,11 @@ def main() -> None:
             print(json.dumps(child_floor(Path(rest[0]))))
         else:
             print(
-                json.dumps(child_study(Path(rest[0]), Path(rest[1]), rest[2] == "1", args.report))
+                json.dumps(
+                    child_study(
+                        Path(rest[0]), Path(rest[1]), rest[2] == "1", args.report, args.profile
+                    )
+                )
             )
         return
 
@@ -192,7 +239,8 @@ def main() -> None:
     out = args.work / f"study-{tag}x{args.copies}"
     shutil.rmtree(out, ignore_errors=True)
     floor = _run("--child", "floor", str(data))
-    study = _run("--child", "study", str(data), str(out), "0")
+    flags = tuple(f for f, on in (("--report", args.report), ("--profile", args.profile)) if on)
+    study = _run("--child", "study", str(data), str(out), "0", flags=flags)
     floor2 = _run("--child", "floor", str(data))
     best = min(floor, floor2, key=lambda f: f["wall_s"])
     size = sum(p.stat().st_size for w in weeks for p in w.glob("*.parquet")) * args.copies
@@ -214,6 +262,10 @@ def main() -> None:
     print(f"peak RSS:          {study['peak_rss_mb']} MB (study), {best['peak_rss_mb']} MB (floor)")
     for stage, secs in study["stages_s"].items():
         print(f"  {stage:<12} {secs:>8.2f} s")
+    if args.profile:
+        print("largest engine calls of the full study (seconds, calls):")
+        for label, secs, n in study["profile"][:15]:
+            print(f"  {secs:>8.2f} s {n:>4}x  {label}")
 
     if args.incremental:
         view = _view(store, args.work / f"view-{tag}-incremental", weeks[:-1], 1)
