@@ -271,9 +271,11 @@ def main() -> None:
         view = _view(store, args.work / f"view-{tag}-incremental", weeks[:-1], 1)
         inc_out = args.work / f"study-{tag}-incremental"
         shutil.rmtree(inc_out, ignore_errors=True)
-        before = _run("--child", "study", str(view), str(inc_out), "0")
+        # the same outputs as the full run it is compared with (--report, not --profile)
+        same = tuple(f for f in flags if f == "--report")
+        before = _run("--child", "study", str(view), str(inc_out), "0", flags=same)
         _add_week(view, weeks[-1])
-        inc = _run("--child", "study", str(view), str(inc_out), "1")
+        inc = _run("--child", "study", str(view), str(inc_out), "1", flags=same)
         load = inc["load"]
         print(
             f"incremental:       +1 week ({load['weeks_read']} read, {load['weeks_reused']} reused): "

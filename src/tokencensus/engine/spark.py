@@ -156,9 +156,9 @@ class SparkEngine(Engine):
         return table
 
     def release(self, backend: ibis.BaseBackend, name: str) -> None:
+        self.release_input(backend, name)
         catalog = backend._session.catalog
         if catalog.tableExists(name):
-            catalog.uncacheTable(name)
             catalog.dropTempView(name)
 
     def release_input(self, backend: ibis.BaseBackend, name: str) -> None:
