@@ -66,7 +66,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.errors import ConfigError, InputError, TokencensusError
-from tokencensus.schema import EVENT_SCHEMA
+from tokencensus.schema import EVENT_SCHEMA, sample_last
 
 __all__ = [
     "AGGREGATE_SCHEMA",
@@ -495,7 +495,14 @@ class Transaction:
         arrival = pa.array(range(first, first + rows.num_rows), pa.int64())
         for week_days in pc.unique(monday).to_pylist():
             in_week = pc.equal(monday, week_days)
-            part = staged.filter(in_week)
+            # the classified sample after the other rows, in row groups of its own
+            # (schema.sample_last); positions and arrivals follow the written order
+            rows_in_week = staged.filter(in_week).append_column(
+                "__arrival", arrival.filter(in_week)
+            )
+            ordered, split = sample_last(rows_in_week)
+            week_arrival = ordered.column("__arrival")
+            part = ordered.drop_columns(["__arrival"])
             week = (date(1970, 1, 1) + timedelta(days=week_days)).isoformat()
             key = (table_name, week)
             writer = self._writers.get(key)
@@ -504,7 +511,9 @@ class Transaction:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 writer = pq.ParquetWriter(path, part.schema, compression="zstd")
                 self._writers[key] = writer
-            writer.write_table(part)
+            for piece in (part.slice(0, split), part.slice(split)):
+                if piece.num_rows:
+                    writer.write_table(piece)
             row = self._week_rows.get(key, 0)
             self._week_rows[key] = row + part.num_rows
             self._stage_keys(
@@ -512,7 +521,7 @@ class Transaction:
                 pa.table(
                     {
                         "key": part.column(spec.key),
-                        "arrival": arrival.filter(in_week),
+                        "arrival": week_arrival,
                         "week": pa.array([week] * part.num_rows, pa.string()),
                         "row": pa.array(range(row, row + part.num_rows), pa.int64()),
                     }
@@ -579,8 +588,7 @@ class Transaction:
                     if not drop:  # every staged row is new: the staged file is the part
                         os.replace(staged, part)
                     else:
-                        out = self._kept_rows(con, spec, staged, week)
-                        pq.write_table(out, part, compression="zstd")
+                        _write_part(self._kept_rows(con, spec, staged, week), part)
                     index = self.staging / "parts" / ID_INDEX / rel
                     _write_id_index(con, spec, part, index)
                     for path in (part, index):
@@ -663,6 +671,15 @@ class Transaction:
             "ORDER BY file_row_number"
         )
         return out.to_arrow_table().cast(spec.schema)
+
+
+def _write_part(table: pa.Table, path: Path) -> None:
+    """A committed part file: the classified sample in row groups of its own."""
+    ordered, split = sample_last(table)
+    with pq.ParquetWriter(path, ordered.schema, compression="zstd") as writer:
+        for piece in (ordered.slice(0, split), ordered.slice(split)):
+            if piece.num_rows or not ordered.num_rows:
+                writer.write_table(piece)
 
 
 def _stored_keys(

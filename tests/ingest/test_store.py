@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -11,12 +12,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tests.ingest.helpers import SALT, events, generation, run_ingest, store_snapshot, write_jsonl
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.pipeline import IngestOptions, ingest
+from tokencensus.schema import OPTIONAL_DEFAULTS
 from tokencensus.store import (
     EVENT_SCHEMA,
     Store,
@@ -439,3 +443,57 @@ def test_parallel_cli_ingests_never_interleave(tmp_path: Path) -> None:
     assert len({p.name for p in parts}) == 2  # one transaction each, no mixed part files
     ids = events(store).column("id")
     assert pc.count_distinct(ids).as_py() == len(ids) == 1000
+
+
+# -------------------------------------------------------------- file layout
+def _canonical(rows: list[tuple[str, str, bool, float]]) -> pa.Table:
+    """Canonical events (id, created_at, sampled, cost_usd), defaults elsewhere."""
+    n = len(rows)
+    cols: dict[str, object] = {
+        "id": [r[0] for r in rows],
+        "created_at": [dt.datetime.fromisoformat(r[1]) for r in rows],
+        "user_id": ["u1"] * n,
+        "model": ["openai/gpt-4o-mini"] * n,
+        "prompt_tokens": [100] * n,
+        "completion_tokens": [10] * n,
+        "cost_usd": [r[3] for r in rows],
+        "sampled": [r[2] for r in rows],
+    }
+    arrays = []
+    for f in EVENT_SCHEMA:
+        values = cols.get(f.name, [OPTIONAL_DEFAULTS.get(f.name)] * n)
+        arrays.append(pa.array(values, f.type))
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+def _row_groups(store: Path) -> list[list[bool]]:
+    out = []
+    for part in sorted((store / "events").rglob("part-*.parquet")):
+        f = pq.ParquetFile(part)
+        out += [
+            f.read_row_group(i, columns=["sampled"]).column(0).to_pylist()
+            for i in range(f.num_row_groups)
+        ]
+    return out
+
+
+@pytest.mark.parametrize("duplicate", [False, True], ids=["new-rows", "with-duplicates"])
+def test_the_sample_is_written_in_row_groups_of_its_own(tmp_path: Path, duplicate: bool) -> None:
+    """Sampled rows follow the others in separate row groups (a study reading the sample
+    skips the rest by statistics), and moving them changes no first-copy decision."""
+    day = "2025-05-12T10:00:00"
+    rows = [("e1", day, False, 1.0), ("e2", day, True, 2.0), ("e3", day, False, 3.0)]
+    if duplicate:  # the first copy (unsampled) arrives before a sampled second copy
+        rows += [("e1", day, True, 9.0), ("e4", day, True, 4.0)]
+    store = Store.create(tmp_path / "store")
+    with store.transaction() as tx:
+        tx.add("events", _canonical(rows))
+        result = tx.commit()
+    assert result.added["events"] == (4 if duplicate else 3)
+    groups = _row_groups(store.path)
+    assert all(len(set(g)) == 1 for g in groups)  # each group all sampled or all not
+    flags = [v for g in groups for v in g]
+    assert flags == sorted(flags)  # unsampled first
+    got = {r["id"]: (r["sampled"], r["cost_usd"]) for r in events(store.path).to_pylist()}
+    assert got["e1"] == (False, 1.0)  # the first copy won
+    assert got["e2"] == (True, 2.0)

@@ -56,6 +56,22 @@ def test_files_hold_exactly_the_canonical_schema(store: Path) -> None:
         assert pq.read_schema(path).remove_metadata().equals(EVENT_SCHEMA)
 
 
+def test_the_sample_has_row_groups_of_its_own(store: Path) -> None:
+    """Every row group is all sampled or all unsampled, so that reading the sample skips
+    the others by their statistics (schema.sample_last)."""
+    mixed, sampled_groups = 0, 0
+    for path in (store / "events").rglob("*.parquet"):
+        meta = pq.ParquetFile(path).metadata
+        leaves = [meta.schema.column(i).path for i in range(meta.num_columns)]
+        col = leaves.index("sampled")
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(col).statistics
+            mixed += stats.min != stats.max
+            sampled_groups += bool(stats.min)
+    assert mixed == 0
+    assert sampled_groups > 0
+
+
 def test_canonical_reader_loads_every_row(store: Path, tmp_path: Path) -> None:
     summary = read_events([store / "events"], tmp_path / "staging", tmp_path / "q.jsonl")
     assert (summary.loaded, summary.quarantined) == (100_000, 0)
