@@ -19,6 +19,10 @@ events.  Reference tables:
 - ``label_paths``: content-taxonomy ``path`` -> ``tag`` -> ``category`` for every label
   path in the data (the classifier mapping, resolved once in Python).
 
+Rollups that carry model attributes join the small ``model_attributes`` rollup (raw
+model string -> slug and catalog attributes, built once from ``model_map`` and
+``models``) instead of the two reference tables, one join per rollup.
+
 The window (``config.start``/``end``) is applied in the pass: ``in_window`` marks
 grain rows, ``sampled_events`` holds in-window events only; every rollup but
 ``user_model_month`` keeps in-window rows, while cohort retention follows users over
@@ -93,34 +97,14 @@ def week_of(ts: ibis.Value) -> ibis.Value:
     return ts.truncate("W").date()
 
 
-def _with_model_attributes(t: ibis.Table, model_map: ibis.Table, models: ibis.Table) -> ibis.Table:
-    """Resolve ``t.model`` (raw) to catalog slugs and attach the attributes analyses group by."""
-    mapped = t.left_join(model_map, t.model == model_map.raw).drop("raw")
-    m = models.select(
-        "slug",
-        model_name="name",
-        author_="author",
-        source_type_="source_type",
-        size_class_="size_class",
-        open_weights_="open_weights",
-        reasoning_="reasoning",
-        family_="variant_of",
-    )
-    j = mapped.left_join(m, mapped.slug == m.slug).drop("slug_right")
-    known = j.slug.notnull()
+def _with_model_attributes(t: ibis.Table, model_attributes: ibis.Table) -> ibis.Table:
+    """Resolve ``t.model`` (raw) to its catalog slug and attach the attributes analyses
+    group by (one join against the small ``model_attributes`` rollup)."""
+    a = model_attributes.rename(resolved_="model")
+    j = t.left_join(a, t.model == a.raw)
     return j.mutate(
-        model=ibis.coalesce(j.slug, j.model),
-        model_name=ibis.coalesce(j.model_name, j.model),
-        known=known,
-        author=ibis.coalesce(j.author_, ibis.literal(UNKNOWN)),
-        source_type=ibis.coalesce(j.source_type_, ibis.literal(UNKNOWN)),
-        size_class=ibis.coalesce(j.size_class_, ibis.literal("unknown")),
-        open_weights=ibis.coalesce(j.open_weights_, False),
-        reasoning=ibis.coalesce(j.reasoning_, False),
-        family=ibis.coalesce(j.family_, j.slug, j.model),
-    ).drop(
-        "slug", "author_", "source_type_", "size_class_", "open_weights_", "reasoning_", "family_"
-    )
+        model=ibis.coalesce(j.resolved_, j.model), known=ibis.coalesce(j.known, False)
+    ).drop("raw", "resolved_")
 
 
 def _with_region(t: ibis.Table, countries: ibis.Table) -> ibis.Table:
@@ -233,14 +217,6 @@ def _user_weekly_part(grain: ibis.Table) -> ibis.Table:
     )
 
 
-def _user_model_month_part(grain: ibis.Table) -> ibis.Table:
-    """Requests and tokens per week x user x raw model x calendar month, window or not."""
-    return grain.group_by("week", "user_id", "model", "month").agg(
-        requests=_int_sum(grain.requests),
-        tokens=_int_sum(grain.prompt_tokens + grain.completion_tokens),
-    )
-
-
 def sampled_events(events: ibis.Table, config: StudyConfig) -> ibis.Table:
     """The classified sample's in-window events, one row each, with their labels.
 
@@ -273,9 +249,44 @@ PASS_OUTPUTS: dict[str, Callable[[ibis.Table, StudyConfig], ibis.Table]] = {
 }
 
 
+@rollup("model_attributes")
+def model_attributes(model_map: ibis.Table, models: ibis.Table) -> ibis.Table:
+    """One row per model string in the data (``raw``): its catalog slug (``model``; the
+    raw name when the catalog does not know it) and the attributes analyses group by.
+
+    ``known`` is false for models missing from the catalog: their ``author`` and
+    ``source_type`` are 'Unknown', ``size_class`` 'unknown', ``open_weights`` and
+    ``reasoning`` false, ``family`` the raw name.  ``family`` is the catalog's base
+    model (dated pins and ``:thinking`` variants fold into it).
+    """
+    m = models.select(
+        "slug",
+        model_name="name",
+        author_="author",
+        source_type_="source_type",
+        size_class_="size_class",
+        open_weights_="open_weights",
+        reasoning_="reasoning",
+        family_="variant_of",
+    )
+    j = model_map.left_join(m, model_map.slug == m.slug).drop("slug_right")
+    return j.select(
+        "raw",
+        model=ibis.coalesce(j.slug, j.raw),
+        model_name=ibis.coalesce(j.model_name, j.raw),
+        known=j.slug.notnull(),
+        author=ibis.coalesce(j.author_, ibis.literal(UNKNOWN)),
+        source_type=ibis.coalesce(j.source_type_, ibis.literal(UNKNOWN)),
+        size_class=ibis.coalesce(j.size_class_, ibis.literal("unknown")),
+        open_weights=ibis.coalesce(j.open_weights_, False),
+        reasoning=ibis.coalesce(j.reasoning_, False),
+        family=ibis.coalesce(j.family_, j.slug, j.raw),
+    )
+
+
 @rollup("weekly_facts")
 def weekly_facts(
-    events_grain: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
+    events_grain: ibis.Table, model_attributes: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
     """Token, request and spend totals per week x model x finish reason x region x language x BYOK.
 
@@ -285,7 +296,7 @@ def weekly_facts(
     when the country is not recorded).
     """
     part = _weekly_part(events_grain)
-    t = _with_model_attributes(_with_region(part, countries), model_map, models)
+    t = _with_model_attributes(_with_region(part, countries), model_attributes)
     dims = ["week", *MODEL_DIMS, "finish_reason", "region", "prompt_language", "is_byok"]
     return t.group_by(dims).agg(
         requests=_int_sum(_.requests),
@@ -300,7 +311,7 @@ def weekly_facts(
 
 @rollup("user_weekly")
 def user_weekly(
-    events_grain: ibis.Table, model_map: ibis.Table, models: ibis.Table, countries: ibis.Table
+    events_grain: ibis.Table, model_attributes: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
     """Per week x user x model x region: tokens, tool-call tokens, spend and requests.
 
@@ -308,7 +319,7 @@ def user_weekly(
     privacy rule and the largest single account behind tool-call traffic (F12).
     """
     part = _user_weekly_part(events_grain)
-    return _with_model_attributes(_with_region(part, countries), model_map, models)
+    return _with_model_attributes(_with_region(part, countries), model_attributes)
 
 
 @rollup("user_languages")
@@ -321,25 +332,26 @@ def user_languages(events_grain: ibis.Table) -> ibis.Table:
 
 
 @rollup("user_model_month")
-def user_model_month(
-    events_grain: ibis.Table, model_map: ibis.Table, models: ibis.Table
-) -> ibis.Table:
+def user_model_month(events_grain: ibis.Table, model_attributes: ibis.Table) -> ibis.Table:
     """Per user x model family x calendar month (UTC): requests and tokens, over ALL months.
 
     Cohort retention (F25) follows users beyond the study window. ``family`` is the
     catalog's base model (dated pins and ``:thinking`` variants fold into it).
     """
-    t = _with_model_attributes(_user_model_month_part(events_grain), model_map, models)
-    return t.group_by("user_id", "family", "month").agg(
-        requests=_int_sum(_.requests), tokens=_int_sum(_.tokens)
+    # one aggregation of the grain joined to its family (measured 3.3 s -> 1.5 s at 100M
+    # events against grouping by week x model first and by family after the join)
+    a = model_attributes.select("raw", "family")
+    g = events_grain.left_join(a, events_grain.model == a.raw)
+    g = g.mutate(family=ibis.coalesce(g.family, g.model))
+    return g.group_by("user_id", "family", "month").agg(
+        requests=_int_sum(g.requests), tokens=_int_sum(g.prompt_tokens + g.completion_tokens)
     )
 
 
 @rollup("sampled_labels")
 def sampled_labels(
     sampled_events: ibis.Table,
-    model_map: ibis.Table,
-    models: ibis.Table,
+    model_attributes: ibis.Table,
     label_paths: ibis.Table,
     config: StudyConfig,
 ) -> ibis.Table:
@@ -403,4 +415,4 @@ def sampled_labels(
         cost_usd=rows.event_cost_usd * rows.weight,
         requests=rows.weight,
     )
-    return _with_model_attributes(rows, model_map, models)
+    return _with_model_attributes(rows, model_attributes)
