@@ -267,10 +267,16 @@ def test_share_lines_draw_each_series_interval_as_a_band_in_its_colour():
     assert band["encoding"]["color"]["legend"] is None
     assert band["encoding"]["opacity"]["condition"]["param"] == "legend"
     # one series: the band has the line's fixed colour
-    (single,) = _banded(df[df.category == "Programming"].drop(columns="category"),
-                        Line(x="week", y="share", y_format="percent"))
+    (single,) = _banded(
+        df[df.category == "Programming"].drop(columns="category"),
+        Line(x="week", y="share", y_format="percent"),
+    )
     assert single["mark"]["color"] == "#1f3b73"
     # stacked shares keep intervals in the tooltip only; other y fields draw no band
     assert _banded(df, StackedArea(x="week", y="share", color="category")) == []
-    assert _banded(df.rename(columns={"share": "tokens"}),
-                   Line(x="week", y="tokens", color="category")) == []
+    assert (
+        _banded(
+            df.rename(columns={"share": "tokens"}), Line(x="week", y="tokens", color="category")
+        )
+        == []
+    )
