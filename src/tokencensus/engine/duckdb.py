@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,26 @@ class DuckDBEngine(Engine):
     def load_arrow(self, backend: ibis.BaseBackend, name: str, table: pa.Table) -> ibis.Table:
         return backend.create_table(name, table, temp=True, overwrite=True)
 
+    def materialize(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+        # Ibis' create_table(overwrite=True) fills a scratch table, then copies it into
+        # the named one (CREATE TABLE AS SELECT *): every rollup was written twice (the
+        # copy of user_weekly alone: 1.2 s at 100M events).  Here: one typed table, one
+        # INSERT, a rename.
+        schema = expr.schema()
+        backend._run_pre_execute_hooks(expr)
+        columns = ", ".join(
+            c.sql(self.dialect) for c in schema.to_sqlglot_column_defs(self.dialect)
+        )
+        scratch = _quote(f"_tc_{uuid.uuid4().hex[:12]}")
+        backend.raw_sql(f"CREATE TEMP TABLE {scratch} ({columns})")
+        backend.raw_sql(f"INSERT INTO {scratch} BY NAME {backend.compile(expr)}")
+        backend.raw_sql(f"DROP TABLE IF EXISTS temp.main.{_quote(name)}")
+        backend.raw_sql(f"ALTER TABLE temp.main.{scratch} RENAME TO {_quote(name)}")
+        return backend.table(name)
+
     def append(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
         backend._run_pre_execute_hooks(expr)
-        quoted = '"' + name.replace('"', '""') + '"'
-        backend.raw_sql(f"INSERT INTO {quoted} BY NAME {backend.compile(expr)}")
+        backend.raw_sql(f"INSERT INTO {_quote(name)} BY NAME {backend.compile(expr)}")
         return backend.table(name)
 
     def write_parquet(
@@ -108,6 +125,10 @@ class DuckDBEngine(Engine):
         sql = backend.compile(table_expr, pretty=True)
         arrow = backend.con.sql(sql).to_arrow_table()
         return table_expr.__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData), sql
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 ENGINE = DuckDBEngine()
