@@ -66,7 +66,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.errors import ConfigError, InputError, TokencensusError
-from tokencensus.schema import EVENT_SCHEMA, sample_last
+from tokencensus.schema import EVENT_SCHEMA, sample_row_groups
 
 __all__ = [
     "AGGREGATE_SCHEMA",
@@ -496,13 +496,13 @@ class Transaction:
         for week_days in pc.unique(monday).to_pylist():
             in_week = pc.equal(monday, week_days)
             # the classified sample after the other rows, in row groups of its own
-            # (schema.sample_last); positions and arrivals follow the written order
-            rows_in_week = staged.filter(in_week).append_column(
-                "__arrival", arrival.filter(in_week)
+            # (schema.sample_row_groups); positions and arrivals follow the written order
+            groups = sample_row_groups(
+                staged.filter(in_week).append_column("__arrival", arrival.filter(in_week))
             )
-            ordered, split = sample_last(rows_in_week)
-            week_arrival = ordered.column("__arrival")
-            part = ordered.drop_columns(["__arrival"])
+            part = pa.concat_tables(groups)
+            week_arrival = part.column("__arrival")
+            part = part.drop_columns(["__arrival"])
             week = (date(1970, 1, 1) + timedelta(days=week_days)).isoformat()
             key = (table_name, week)
             writer = self._writers.get(key)
@@ -511,9 +511,8 @@ class Transaction:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 writer = pq.ParquetWriter(path, part.schema, compression="zstd")
                 self._writers[key] = writer
-            for piece in (part.slice(0, split), part.slice(split)):
-                if piece.num_rows:
-                    writer.write_table(piece)
+            for group in groups:
+                writer.write_table(group.drop_columns(["__arrival"]))
             row = self._week_rows.get(key, 0)
             self._week_rows[key] = row + part.num_rows
             self._stage_keys(
@@ -675,11 +674,9 @@ class Transaction:
 
 def _write_part(table: pa.Table, path: Path) -> None:
     """A committed part file: the classified sample in row groups of its own."""
-    ordered, split = sample_last(table)
-    with pq.ParquetWriter(path, ordered.schema, compression="zstd") as writer:
-        for piece in (ordered.slice(0, split), ordered.slice(split)):
-            if piece.num_rows or not ordered.num_rows:
-                writer.write_table(piece)
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+        for group in sample_row_groups(table):
+            writer.write_table(group)
 
 
 def _stored_keys(

@@ -58,7 +58,7 @@ def test_files_hold_exactly_the_canonical_schema(store: Path) -> None:
 
 def test_the_sample_has_row_groups_of_its_own(store: Path) -> None:
     """Every row group is all sampled or all unsampled, so that reading the sample skips
-    the others by their statistics (schema.sample_last)."""
+    the others by their statistics (schema.sample_row_groups)."""
     mixed, sampled_groups = 0, 0
     for path in (store / "events").rglob("*.parquet"):
         meta = pq.ParquetFile(path).metadata

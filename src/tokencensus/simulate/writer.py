@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tokencensus.errors import ConfigError
-from tokencensus.schema import EVENT_SCHEMA, sample_last
+from tokencensus.schema import EVENT_SCHEMA, sample_row_groups
 
 __all__ = [
     "ACCOUNTS_FILE",
@@ -90,11 +90,8 @@ class WeekWriter:
                 compression="zstd",
                 use_dictionary=_DICTIONARY,
             )
-        # the classified sample in row groups of its own (see schema.sample_last)
-        ordered, split = sample_last(table)
-        for part in (ordered.slice(0, split), ordered.slice(split)):
-            if part.num_rows:
-                self._writer.write_table(part, row_group_size=part.num_rows)
+        for part in sample_row_groups(table):  # the classified sample in its own
+            self._writer.write_table(part, row_group_size=part.num_rows)
         self.rows += table.num_rows
 
     def close(self) -> None:
