@@ -48,6 +48,23 @@ def test_fit_recovers_a_known_slope():
     assert fit["n"] == 400
 
 
+@pytest.mark.parametrize("n", [3, 7, 120])
+def test_fit_matches_scipy_linregress(n):
+    from scipy import stats
+
+    rng = np.random.default_rng(n)
+    log_cost = rng.uniform(-2, 2, n)
+    usage = 1.5 - 0.3 * log_cost + rng.normal(0, 0.4, n)
+    fit = fit_elasticity(log_cost, usage)
+    ref = stats.linregress(log_cost, usage)
+    half = stats.t.ppf(0.975, n - 2) * ref.stderr
+    assert fit["slope"] == pytest.approx(ref.slope, rel=1e-12)
+    assert fit["intercept"] == pytest.approx(ref.intercept, rel=1e-12)
+    assert fit["r2"] == pytest.approx(ref.rvalue**2, rel=1e-12)
+    assert fit["slope_low"] == pytest.approx(ref.slope - half, rel=1e-12)
+    assert fit["slope_high"] == pytest.approx(ref.slope + half, rel=1e-12)
+
+
 def test_fit_needs_spread():
     assert math.isnan(fit_elasticity(np.array([1.0, 1.0, 1.0]), np.array([1.0, 2.0, 3.0]))["slope"])
 

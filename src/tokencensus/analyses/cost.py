@@ -131,22 +131,35 @@ def _models(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
 
 
 def fit_elasticity(log_cost: np.ndarray, usage_log: np.ndarray) -> dict[str, float]:
-    """OLS of log usage on log cost: slope (elasticity), its 95% interval, intercept, R^2."""
-    from scipy import stats
+    """OLS of log usage on log cost: slope (elasticity), its 95% interval, intercept, R^2.
+
+    Closed-form least squares (the same numbers as ``scipy.stats.linregress``) with the
+    t quantile from ``scipy.special``: importing ``scipy.stats`` alone costs 0.4-1.1 s of
+    every study run.
+    """
+    from scipy.special import stdtrit
 
     n = len(log_cost)
     if n < 3 or np.ptp(log_cost) == 0:
         return {"n": n, "slope": math.nan, "slope_low": math.nan, "slope_high": math.nan,
                 "intercept": math.nan, "r2": math.nan}  # fmt: skip
-    res = stats.linregress(log_cost, usage_log)
-    t = stats.t.ppf(0.975, n - 2)
+    x = np.asarray(log_cost, dtype=float)
+    y = np.asarray(usage_log, dtype=float)
+    dx, dy = x - x.mean(), y - y.mean()
+    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    slope = sxy / sxx
+    intercept = float(y.mean() - slope * x.mean())
+    r2 = sxy * sxy / (sxx * syy) if syy > 0 else 1.0
+    # standard error of the slope: sqrt(residual variance / sxx), residuals on n - 2 dof
+    stderr = math.sqrt(max(syy - slope * sxy, 0.0) / (n - 2) / sxx)
+    t = float(stdtrit(n - 2, 0.975))
     return {
         "n": n,
-        "slope": float(res.slope),
-        "slope_low": float(res.slope - t * res.stderr),
-        "slope_high": float(res.slope + t * res.stderr),
-        "intercept": float(res.intercept),
-        "r2": float(res.rvalue**2),
+        "slope": float(slope),
+        "slope_low": float(slope - t * stderr),
+        "slope_high": float(slope + t * stderr),
+        "intercept": intercept,
+        "r2": float(r2),
     }
 
 
