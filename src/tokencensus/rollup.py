@@ -23,6 +23,15 @@ Rollups that carry model attributes join the small ``model_attributes`` rollup (
 model string -> slug and catalog attributes, built once from ``model_map`` and
 ``models``) instead of the two reference tables, one join per rollup.
 
+Rollups an incremental run keeps between runs (DuckDB's ``rollup-cache/rollups.duckdb``)
+declare their *upkeep*, how new weeks are added to them without rebuilding them from the
+whole grain: :class:`ByWeek` (a week's rows come from that week's pass outputs only: they
+are computed and inserted) or :class:`Sums` (integer sums by key: the new weeks' rollup is
+added key by key, regrouping only the partitions it touches).  ``model_attributes`` has
+none: it is small and rebuilt every run.  The run's event counts, model map and weeks are
+read from the small ``week_models`` rollup, so nothing needs the whole grain once the
+kept rollups are up to date.
+
 The window (``config.start``/``end``) is applied in the pass: ``in_window`` marks
 grain rows, ``sampled_events`` holds in-window events only; every rollup but
 ``user_model_month`` keeps in-window rows, while cohort retention follows users over
@@ -51,13 +60,39 @@ __all__ = [
     "EVENT_COLUMNS",
     "PASS_OUTPUTS",
     "ROLLUPS",
+    "ByWeek",
     "Rollup",
+    "Sums",
+    "Upkeep",
     "events_grain",
     "in_window",
+    "merge_sums",
     "rollup",
     "sampled_events",
     "week_of",
 ]
+
+
+@dataclass(frozen=True)
+class ByWeek:
+    """Upkeep of a rollup keyed by ``week`` whose rows for a week come from that week's
+    pass outputs alone: new weeks' rows are computed and inserted, nothing else moves."""
+
+
+@dataclass(frozen=True)
+class Sums:
+    """Upkeep of a rollup of integer ``sums`` by key (every other column): the rollup of
+    new weeks is added key by key.  With ``partition`` (a key column) only the rows whose
+    partition value the new rows touch are regrouped (``month``: a new week touches one
+    or two months of a user x model x month rollup)."""
+
+    sums: tuple[str, ...]
+    partition: str | None = None
+
+
+#: How a rollup kept between incremental runs takes new weeks in (None: rebuilt every
+#: run from reference tables, e.g. ``model_attributes``).
+Upkeep = ByWeek | Sums | None
 
 
 @dataclass(frozen=True)
@@ -66,22 +101,41 @@ class Rollup:
     func: Callable[..., ibis.Table]
     params: tuple[str, ...]
     doc: str
+    upkeep: Upkeep = None
 
 
 ROLLUPS: dict[str, Rollup] = {}
 
 
-def rollup(name: str) -> Callable[[Callable[..., ibis.Table]], Callable[..., ibis.Table]]:
+def rollup(
+    name: str, *, upkeep: Upkeep = None
+) -> Callable[[Callable[..., ibis.Table]], Callable[..., ibis.Table]]:
     def register(func: Callable[..., ibis.Table]) -> Callable[..., ibis.Table]:
         ROLLUPS[name] = Rollup(
             name=name,
             func=func,
             params=tuple(inspect.signature(func).parameters),
             doc=inspect.getdoc(func) or "",
+            upkeep=upkeep,
         )
         return func
 
     return register
+
+
+def merge_sums(kept: ibis.Table, new: ibis.Table, upkeep: Sums) -> tuple[ibis.Table, list]:
+    """``kept`` with ``new`` added key by key: (the merged rows, the partition values they
+    replace; all rows when the upkeep has no partition, the list is then empty)."""
+    keys = [c for c in kept.columns if c not in upkeep.sums]
+    new = new.select(*kept.columns)
+    touched: list = []
+    if upkeep.partition is not None:
+        column = upkeep.partition
+        touched = sorted(new.select(column).distinct().to_pyarrow().column(0).to_pylist())
+        kept = kept.filter(kept[column].isin(touched))
+    both = kept.union(new)
+    merged = both.group_by(keys).agg(**{c: _int_sum(both[c]) for c in upkeep.sums})
+    return merged.select(*kept.columns), touched
 
 
 def in_window(events: ibis.Table, config: StudyConfig) -> ibis.Table:
@@ -294,7 +348,23 @@ def model_attributes(model_map: ibis.Table, models: ibis.Table) -> ibis.Table:
     )
 
 
-@rollup("weekly_facts")
+@rollup("week_models", upkeep=ByWeek())
+def week_models(events_grain: ibis.Table) -> ibis.Table:
+    """Requests and tokens per week x raw model string x in-window flag, over every event
+    (in the window or not): the run's event counts, the model map and its unknown models,
+    and the weeks the window holds are read from it."""
+    return events_grain.group_by("week", "model", "in_window").agg(
+        requests=_int_sum(_.requests), tokens=_int_sum(_.prompt_tokens + _.completion_tokens)
+    )
+
+
+@rollup("sample_weeks", upkeep=ByWeek())
+def sample_weeks(sampled_events: ibis.Table) -> ibis.Table:
+    """Sampled (classified) in-window events per week."""
+    return sampled_events.group_by("week").agg(events=_.count().cast("int64"))
+
+
+@rollup("weekly_facts", upkeep=ByWeek())
 def weekly_facts(
     events_grain: ibis.Table, model_attributes: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
@@ -319,7 +389,7 @@ def weekly_facts(
     )
 
 
-@rollup("user_weekly")
+@rollup("user_weekly", upkeep=ByWeek())
 def user_weekly(
     events_grain: ibis.Table, model_attributes: ibis.Table, countries: ibis.Table
 ) -> ibis.Table:
@@ -332,7 +402,7 @@ def user_weekly(
     return _with_model_attributes(_with_region(part, countries), model_attributes)
 
 
-@rollup("user_languages")
+@rollup("user_languages", upkeep=Sums(sums=("tokens", "requests")))
 def user_languages(events_grain: ibis.Table) -> ibis.Table:
     """Per user x detected prompt language: tokens (T2 and its distinct-user counts)."""
     g = events_grain.filter(events_grain.in_window)
@@ -341,7 +411,7 @@ def user_languages(events_grain: ibis.Table) -> ibis.Table:
     )
 
 
-@rollup("user_model_month")
+@rollup("user_model_month", upkeep=Sums(sums=("requests", "tokens"), partition="month"))
 def user_model_month(events_grain: ibis.Table, model_attributes: ibis.Table) -> ibis.Table:
     """Per user x model family x calendar month (UTC): requests and tokens, over ALL months.
 
@@ -358,7 +428,7 @@ def user_model_month(events_grain: ibis.Table, model_attributes: ibis.Table) -> 
     )
 
 
-@rollup("sampled_labels")
+@rollup("sampled_labels", upkeep=ByWeek())
 def sampled_labels(
     sampled_events: ibis.Table,
     model_attributes: ibis.Table,

@@ -18,6 +18,14 @@ whose key is unchanged and recomputes the others::
 Each run writes a new generation folder; ``index.json`` is replaced atomically once
 the generation is complete, then generations no week refers to are deleted.  A crash
 leaves the previous index valid.
+
+On an engine that keeps rollups (DuckDB), an ``--incremental`` run also keeps the
+rollups themselves in ``rollup-cache/rollups.duckdb`` with a record of the week keys
+they were built from and a fingerprint (:func:`rollups_fingerprint`: rollup code,
+catalog, label mapping).  The next incremental run adds the new weeks to them (see
+:class:`tokencensus.rollup.ByWeek` and :class:`~tokencensus.rollup.Sums`) and rewrites
+the record in the same transaction; a changed or removed week or another fingerprint
+rebuilds them from the cached grain.  Runs without ``--incremental`` leave the file alone.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from tokencensus.analyses.registry import StudyConfig
+from tokencensus.catalog import Catalog
 from tokencensus.schema import EVENT_SCHEMA
 
 __all__ = [
@@ -43,6 +52,7 @@ __all__ = [
     "RollupCache",
     "StoreWeeks",
     "plan_batches",
+    "rollups_fingerprint",
     "trusted_store",
     "week_key",
 ]
@@ -133,6 +143,28 @@ def week_key(store: StoreWeeks, week: date, config: StudyConfig) -> str:
     return f"{digest.hexdigest()[:24]}|{_window_clip(week, config)}"
 
 
+def rollups_fingerprint(catalog: Catalog, config: StudyConfig) -> str:
+    """What kept rollups depend on besides their weeks' files and window: the rollup code,
+    the catalog (model attributes), the countries' continents and the label mapping and
+    threshold (``sampled_labels``).  Kept rollups with another fingerprint are rebuilt."""
+    from tokencensus import __version__, rollup
+    from tokencensus.enrich.classify.taxonomy import mapping_text
+    from tokencensus.enrich.reference import country_continents
+
+    digest = hashlib.sha256()
+    for part in (
+        f"{CACHE_VERSION}|{__version__}",
+        Path(rollup.__file__).read_text(encoding="utf-8"),
+        catalog.models.to_csv(index=False),
+        repr(sorted(country_continents().items())),
+        repr(config.label_threshold),
+        mapping_text(config.label_mapping),
+    ):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
 def plan_batches(
     weeks: Sequence[date], rows: dict[date, int], batch_events: int | None
 ) -> list[list[date]]:
@@ -211,5 +243,5 @@ class RollupCache:
         self.index = index
         live = {e["dir"].split("/")[0] for e in weeks.values()}
         for child in self.folder.iterdir():
-            if child.is_dir() and child.name not in live:
+            if child.is_dir() and child.name.startswith("g") and child.name not in live:
                 shutil.rmtree(child, ignore_errors=True)

@@ -39,6 +39,10 @@ from tokencensus.rollup import (
     EVENT_COLUMNS,
     PASS_OUTPUTS,
     ROLLUPS,
+    ByWeek,
+    Rollup,
+    Sums,
+    merge_sums,
 )
 from tokencensus.rollup_cache import (
     CACHE_DIR,
@@ -46,6 +50,7 @@ from tokencensus.rollup_cache import (
     RollupCache,
     StoreWeeks,
     plan_batches,
+    rollups_fingerprint,
     trusted_store,
     week_key,
 )
@@ -92,6 +97,8 @@ class Study:
         engine: Engine,
         catalog: Catalog,
         config: StudyConfig,
+        *,
+        keep_rollups: bool = False,
     ) -> None:
         self.backend = backend
         self.engine = engine
@@ -107,6 +114,21 @@ class Study:
         self._results: dict[tuple[Any, bool], tuple[pa.Table, str]] = {}
         self._memtables: dict[str, Any] = {}
         self._released: set[str] = set()
+        #: Rollups kept in the engine's database between incremental runs (DuckDB): on,
+        #: the rollups are built there; ``_kept`` is what that database held when this
+        #: run began, when it was built with the same fingerprint (else None).
+        self.keep = keep_rollups and engine.keeps_rollups
+        self._kept: dict[str, Any] | None = None
+        self._fingerprint = ""
+        #: Weeks this run adds to the kept rollups (None: rollups built from all weeks).
+        self._delta: list[date] | None = None
+        self._keys: dict[str, str] = {}
+        self._open_transaction = False
+        if self.keep:
+            self._fingerprint = rollups_fingerprint(catalog, config)
+            state = engine.read_kept(backend)
+            if state is not None and state.get("fingerprint") == self._fingerprint:
+                self._kept = state
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
@@ -169,8 +191,13 @@ class Study:
         if reporter is not None:
             reporter.finish()
         cache.commit(keys)
+        self._keys = {str(w): k for w, k in sorted(keys.items())}
+        from_cache = sorted(reused)
+        kept_info = self._plan_kept(keys)
+        if self._delta is not None:  # only the added weeks' pass outputs are needed
+            from_cache = [w for w in self._delta if w in reused]
         for name, schema in _pass_schemas().items():
-            files = cache.files(name, sorted(reused) if in_engine else sorted(keys))
+            files = cache.files(name, from_cache if in_engine else sorted(keys))
             if files:
                 table = self.engine.read_parquet(
                     self.backend, files, f"{name}_files", columns=schema.names
@@ -193,7 +220,33 @@ class Study:
             "passes": len(batches),
             "rollup_cache": str(cache.folder),
         }
+        if kept_info is not None:
+            self.load_info["kept_rollups"] = kept_info
         self._count_events(store.events, mode="trusted-store")
+
+    def _plan_kept(self, keys: dict[date, str]) -> str | None:
+        """Whether this run adds weeks to the kept rollups or rebuilds them (and why).
+
+        Adding needs the kept rollups to describe exactly the weeks they were built from:
+        every one of those weeks still has the same key (files and window), and weeks
+        were only added.  A changed or removed week, another fingerprint (catalog, label
+        mapping, rollup code) or a missing rollup rebuilds them all from the grain.
+        """
+        if not self.keep:
+            return None
+        if self._kept is None:
+            return "built from every week (none kept with this catalog, mapping and code)"
+        old = self._kept.get("weeks", {})
+        now = {str(w): k for w, k in keys.items()}
+        changed = sorted(w for w, k in old.items() if now.get(w) != k)
+        if changed:
+            self._kept = None
+            return f"rebuilt: {len(changed)} kept week(s) changed or removed ({changed[0]}, ...)"
+        if not set(ROLLUPS) <= set(self._kept.get("tables", [])):
+            self._kept = None
+            return "rebuilt: the kept database lacks a rollup"
+        self._delta = sorted(w for w in keys if str(w) not in old)
+        return f"updated: {len(self._delta)} week(s) added to the kept rollups"
 
     def _append(self, name: str, expr: ibis.Table) -> ibis.Table:
         """Add ``expr``'s rows to the engine table ``name`` (made by the first call)."""
@@ -253,9 +306,9 @@ class Study:
         self.load_info = {"mode": "in-engine", "passes": 1}
 
     def _count_events(self, staged: int, *, mode: str) -> None:
-        grain = self.tables["events_grain"]
-        row = grain.aggregate(
-            total=grain.requests.sum(), inside=grain.requests.sum(where=grain.in_window)
+        weeks = self.table("week_models")
+        row = weeks.aggregate(
+            total=weeks.requests.sum(), inside=weeks.requests.sum(where=weeks.in_window)
         ).to_pyarrow()
         total = int(row.column("total")[0].as_py() or 0)
         inside = int(row.column("inside")[0].as_py() or 0)
@@ -269,13 +322,10 @@ class Study:
         self._load_reference_tables()
 
     def _load_reference_tables(self) -> None:
-        grain = self.tables["events_grain"]
+        weeks = self.table("week_models")
         per_model = (
-            grain.group_by("model")
-            .agg(
-                events=grain.requests.sum(),
-                tokens=(grain.prompt_tokens + grain.completion_tokens).sum(),
-            )
+            weeks.group_by("model")
+            .agg(events=weeks.requests.sum(), tokens=weeks.tokens.sum())
             .to_pyarrow()
             .to_pandas()
         )
@@ -337,10 +387,10 @@ class Study:
 
     def _facts(self) -> dict[str, Any]:
         """Run facts that captions quote ({events}, {sample_events}, ...)."""
-        weeks = self.tables["events_grain"].filter(ibis._.in_window)
+        weeks = self.table("week_models").filter(ibis._.in_window)
         row = weeks.aggregate(first=weeks.week.min(), last=weeks.week.max()).to_pyarrow()
         first, last = row.column("first")[0].as_py(), row.column("last")[0].as_py()
-        sample = int(self.tables["sampled_events"].count().to_pyarrow().as_py())
+        sample = int(self.table("sample_weeks").events.sum().to_pyarrow().as_py() or 0)
         return {
             "events": f"{self.counts['events']:,}",
             "sample_events": f"{sample:,}",
@@ -447,9 +497,40 @@ class Study:
         if name not in ROLLUPS:
             raise KeyError(f"no table or rollup named {name!r}")
         spec = ROLLUPS[name]
-        expr = spec.func(**{p: self._bind(p) for p in spec.params})
-        self.tables[name] = self.engine.materialize(self.backend, name, expr)
+        if self.keep and not self._open_transaction:
+            self.engine.begin(self.backend)
+            self._open_transaction = True
+        if self._delta is not None and spec.upkeep is not None:
+            self.tables[name] = self._add_weeks(spec, self._delta)
+        else:
+            expr = spec.func(**{p: self._bind(p) for p in spec.params})
+            self.tables[name] = self.engine.materialize(self.backend, name, expr, kept=self.keep)
         return self.tables[name]
+
+    def _add_weeks(self, spec: Rollup, weeks: list[date]) -> ibis.Table:
+        """The kept rollup ``spec`` with ``weeks`` added (their pass outputs only)."""
+        if not weeks:
+            return self.backend.table(spec.name)
+        new = spec.func(**{p: self._bind(p, weeks) for p in spec.params})
+        if isinstance(spec.upkeep, ByWeek):
+            return self.engine.replace_partitions(self.backend, spec.name, "week", weeks, new)
+        assert isinstance(spec.upkeep, Sums)
+        merged, touched = merge_sums(self.backend.table(spec.name), new, spec.upkeep)
+        if spec.upkeep.partition is None:
+            return self.engine.materialize(self.backend, spec.name, merged, kept=True)
+        return self.engine.replace_partitions(
+            self.backend, spec.name, spec.upkeep.partition, touched, merged
+        )
+
+    def commit_kept(self) -> None:
+        """Record what the kept rollups now hold and commit them (kept runs only)."""
+        if not self.keep:
+            return
+        if not self._open_transaction:
+            self.engine.begin(self.backend)
+        state = {"fingerprint": self._fingerprint, "weeks": self._keys, "tables": sorted(ROLLUPS)}
+        self.engine.commit_kept(self.backend, state)
+        self._open_transaction = False
 
     def release_pass_outputs(self) -> None:
         """Free the pass outputs (``events_grain``, ``sampled_events``): once the rollups
@@ -461,10 +542,13 @@ class Study:
                 self.engine.release_input(self.backend, name)
                 self._released.add(name)
 
-    def _bind(self, param: str) -> Any:
+    def _bind(self, param: str, weeks: list[date] | None = None) -> Any:
         if param == "config":
             return self.config
-        return self.table(param)
+        table = self.table(param)
+        if weeks is not None and param in PASS_OUTPUTS:
+            return table.filter(table.week.isin(weeks))
+        return table
 
     def expression(self, artifact: Artifact) -> ibis.Table:
         expr = artifact.func(**{p: self._bind(p) for p in artifact.params})
@@ -660,9 +744,10 @@ def run_study(
                 raise InputError(_nothing_loaded(summary))
         else:
             summary = _store_summary(store, out)
-        backend = connect(engine, **(engine_options or {}))
+        keep = incremental and store is not None and eng.keeps_rollups
+        backend = _connect(eng, engine, engine_options, out / CACHE_DIR if keep else None)
         try:
-            study = Study(backend, eng, catalog, config)
+            study = Study(backend, eng, catalog, config, keep_rollups=keep)
             with _timed(timings, "load"):
                 if store is None:
                     reporter.start("Loading events into " + eng.name)
@@ -691,6 +776,15 @@ def run_study(
         write_report=write_report, reference=reference, figures=figures, pdf=pdf,
         reporter=reporter,
     )  # fmt: skip
+
+
+def _connect(
+    eng: Engine, engine: str, options: dict[str, Any] | None, kept_in: Path | None
+) -> ibis.BaseBackend:
+    """The engine's backend; with ``kept_in``, on the database kept there between runs."""
+    if kept_in is None:
+        return connect(engine, **(options or {}))
+    return eng.connect_kept(kept_in, **(options or {}))
 
 
 def _write_outputs(
@@ -862,11 +956,14 @@ def _compute_all(
 ) -> dict[str, ArtifactResult]:
     with _timed(timings, "rollups"):
         needed = {p for a in chosen for p in a.params if p in ROLLUPS} | HEADLINE_ROLLUPS
+        if study.keep:  # the kept database holds every rollup, whichever artifacts ran
+            needed = set(ROLLUPS)
         reporter.start("Building rollups", total=len(needed))
         for name in ROLLUPS:
             if name in needed:
                 study.table(name)
                 reporter.advance()
+        study.commit_kept()
         study.release_pass_outputs()
         reporter.finish()
     results: dict[str, ArtifactResult] = {}

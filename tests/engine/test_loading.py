@@ -194,3 +194,80 @@ def test_pass_outputs_are_freed_and_headline_survives(
             study.table("user_weekly")
     finally:
         eng.close(backend)
+
+
+def _kept(result: Any) -> str:
+    return str(result.manifest["load"].get("kept_rollups", ""))
+
+
+def test_incremental_adds_new_weeks_to_the_kept_rollups(
+    full: Any, demo_store: Path, tmp_path: Path
+) -> None:
+    """Weeks added to a store are added to the rollups an incremental run kept (across a
+    month boundary, every rollup upkeep: by week, sums by month, sums); same numbers."""
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-5])
+    out = tmp_path / "out"
+    first = run_study([view], out, artifacts=["T2"], write_report=False, incremental=True)
+    assert _kept(first).startswith("built from every week")
+    assert (out / CACHE_DIR / "rollups.duckdb").exists()
+    for week in weeks[-5:-1]:
+        (view / "events" / week.name).symlink_to(week, target_is_directory=True)
+    added = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    assert _kept(added) == "updated: 4 week(s) added to the kept rollups"
+    assert added.manifest["load"]["weeks_read"] == 4
+    (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
+    again = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    assert _kept(again) == "updated: 1 week(s) added to the kept rollups"
+    _same_results(full, again)
+    same = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    assert _kept(same) == "updated: 0 week(s) added to the kept rollups"
+    _same_results(full, same)
+
+
+def test_kept_rollups_are_rebuilt_when_a_week_or_the_catalog_changes(
+    full: Any, demo_store: Path, tmp_path: Path
+) -> None:
+    from tokencensus.catalog import load_catalog
+
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks)
+    out = tmp_path / "out"
+    run_study([view], out, artifacts=["T2"], write_report=False, incremental=True)
+    part = next((weeks[5]).glob("part-*.parquet"))
+    stat = part.stat()
+    os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    touched = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    assert _kept(touched).startswith("rebuilt: 1 kept week(s) changed or removed")
+    _same_results(full, touched)
+    catalog = load_catalog()
+    catalog.models.loc[catalog.models.index[0], "author"] = "Someone Else"
+    other = run_study(
+        [view], out, artifacts=["T2"], write_report=False, incremental=True, catalog=catalog
+    )
+    assert _kept(other).startswith("built from every week")
+
+
+def test_a_failed_run_leaves_the_kept_rollups_as_they_were(
+    full: Any, demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept rollups and their record change in one transaction: a run that fails
+    after adding a week to some rollups leaves them all as the last good run left them."""
+    from tokencensus.study import Study
+
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-1])
+    out = tmp_path / "out"
+    run_study([view], out, artifacts=["T2"], write_report=False, incremental=True)
+    (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
+
+    def fail(self: Study) -> None:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(Study, "commit_kept", fail)
+        with pytest.raises(RuntimeError, match="disk full"):
+            run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    after = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    assert _kept(after) == "updated: 1 week(s) added to the kept rollups"
+    _same_results(full, after)

@@ -36,6 +36,11 @@ class Engine(ABC):
     #: then keeps its outputs in the engine as it computes them (and writes the rollup
     #: cache from there) instead of reading them back from the cache's files.
     appends: bool = False
+    #: Whether the engine keeps rollups between runs in a database of its own
+    #: (``connect(database=...)``): an incremental run then adds the new weeks to the
+    #: kept rollups (:meth:`replace_partitions`) instead of rebuilding them from the
+    #: whole grain.
+    keeps_rollups: bool = False
 
     @abstractmethod
     def connect(self, **options: Any) -> ibis.BaseBackend: ...
@@ -53,13 +58,47 @@ class Engine(ABC):
         With ``columns`` only those columns, in that order.
         """
 
+    def connect_kept(self, folder: Path, **options: Any) -> ibis.BaseBackend:
+        """A backend on the database of rollups kept in ``folder`` between runs (made
+        when missing; one that cannot be opened is replaced by an empty one)."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
+
     def load_arrow(self, backend: ibis.BaseBackend, name: str, table: pa.Table) -> ibis.Table:
         """A (small) in-memory Arrow table as a named engine table."""
         return backend.create_table(name, table, temp=True, overwrite=True)
 
-    def materialize(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
-        """Compute ``expr`` once and keep it as a named table for later reads."""
+    def materialize(
+        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table, *, kept: bool = False
+    ) -> ibis.Table:
+        """Compute ``expr`` once and keep it as a named table for later reads (``kept``: in
+        the database kept between runs, on engines with :attr:`keeps_rollups`)."""
+        if kept:
+            raise NotImplementedError(f"{self.name} does not keep rollups between runs")
         return backend.create_table(name, expr, temp=True, overwrite=True)
+
+    def replace_partitions(
+        self,
+        backend: ibis.BaseBackend,
+        name: str,
+        column: str,
+        values: Sequence[Any],
+        rows: ibis.Table,
+    ) -> ibis.Table:
+        """In the kept table ``name``: delete the rows whose ``column`` is in ``values``
+        and insert ``rows`` (computed first, so they may read the rows they replace)."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
+
+    def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:
+        """What the kept database says it holds (None: nothing kept)."""
+        return None
+
+    def begin(self, backend: ibis.BaseBackend) -> None:
+        """Start the transaction that changes the kept rollups."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
+
+    def commit_kept(self, backend: ibis.BaseBackend, state: dict[str, Any]) -> None:
+        """Record ``state`` beside the kept rollups and commit, atomically."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def append(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
         """Compute ``expr`` once and add its rows (by column name) to the table ``name``

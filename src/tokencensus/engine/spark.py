@@ -150,7 +150,11 @@ class SparkEngine(Engine):
         df.createOrReplaceTempView(name)
         return backend.table(name)
 
-    def materialize(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+    def materialize(
+        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table, *, kept: bool = False
+    ) -> ibis.Table:
+        if kept:
+            raise NotImplementedError("spark does not keep rollups between runs")
         table = backend.create_view(name, expr, overwrite=True)
         backend._session.table(name).cache().count()  # eager: later views may drop its inputs
         return table

@@ -187,6 +187,17 @@ def _load_mapping_cached(path: str | None) -> Mapping:
     return _parse_mapping(p.read_text(encoding="utf-8"), str(p))
 
 
+def mapping_text(path: str | Path | None = None) -> str:
+    """The text of the mapping :func:`load_mapping` reads (what a cache of mapped labels
+    depends on)."""
+    if path is None:
+        return _data_text("mapping.csv")
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"Mapping file {path} does not exist. Pass an existing CSV file.")
+    return p.read_text(encoding="utf-8")
+
+
 def load_mapping(path: str | Path | None = None) -> Mapping:
     """The path -> tag -> category mapping: the shipped one, or a CSV file of yours."""
     return _load_mapping_cached(None if path is None else str(path))
