@@ -271,3 +271,38 @@ def test_a_failed_run_leaves_the_kept_rollups_as_they_were(
     after = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
     assert _kept(after) == "updated: 1 week(s) added to the kept rollups"
     _same_results(full, after)
+
+
+def test_a_damaged_kept_database_is_rebuilt(full: Any, demo_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_study([demo_store], out, artifacts=["T2"], write_report=False, incremental=True)
+    (out / CACHE_DIR / "rollups.duckdb").write_bytes(b"not a database" * 1000)
+    again = run_study(
+        [demo_store], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True
+    )
+    assert _kept(again).startswith("built from every week")
+    assert again.manifest["load"]["weeks_read"] == 0  # the grain cache is still good
+    _same_results(full, again)
+
+
+def test_kept_rollups_in_use_elsewhere_are_a_clear_error(demo_store: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tokencensus.errors import EngineError
+
+    out = tmp_path / "out"
+    run_study([demo_store], out, artifacts=["T2"], write_report=False, incremental=True)
+    kept = out / CACHE_DIR / "rollups.duckdb"
+    with subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('open', flush=True); time.sleep(60)", str(kept)],
+        stdout=subprocess.PIPE, text=True,
+    ) as holder:  # fmt: skip
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+            with pytest.raises(EngineError, match="open in another process"):
+                run_study([demo_store], out, artifacts=["T2"], write_report=False, incremental=True)
+            assert kept.stat().st_size > 100_000  # left alone
+        finally:
+            holder.kill()

@@ -15,6 +15,7 @@ import ibis
 import pyarrow as pa
 
 from tokencensus.engine.base import Engine
+from tokencensus.errors import EngineError
 
 __all__ = ["ENGINE", "DuckDBEngine"]
 
@@ -82,7 +83,13 @@ class DuckDBEngine(Engine):
         path = folder / self.kept_file
         try:
             return self.connect(database=str(path), **options)
-        except duckdb.Error:  # damaged, or written by another DuckDB: rebuilt from the grain
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower():
+                raise EngineError(
+                    f"The kept rollups {path} are open in another process ({exc}). "
+                    "Run one incremental study per output folder at a time."
+                ) from None
+            # damaged, or not a database this DuckDB reads: rebuilt from the cached grain
             for stale in (path, path.with_name(path.name + ".wal")):
                 stale.unlink(missing_ok=True)
             return self.connect(database=str(path), **options)
