@@ -179,8 +179,8 @@ def study(
         typer.Option(
             help="With a store as the input: reuse DIR/rollup-cache for the weeks whose files "
             "did not change since the last run, read only the others.  On DuckDB the "
-            "rollups are kept there too (rollups.duckdb): the next --incremental run adds "
-            "new weeks to them instead of rebuilding them."
+            "rollups are kept there too (rollups.duckdb): the next --incremental run updates "
+            "them with the new, changed and removed weeks instead of rebuilding them."
         ),
     ] = False,
     validate: Annotated[

@@ -25,9 +25,10 @@ model string -> slug and catalog attributes, built once from ``model_map`` and
 
 Rollups an incremental run keeps between runs (DuckDB's ``rollup-cache/rollups.duckdb``)
 declare their *upkeep*, how new weeks are added to them without rebuilding them from the
-whole grain: :class:`ByWeek` (a week's rows come from that week's pass outputs only: they
-are computed and inserted) or :class:`Sums` (integer sums by key: the new weeks' rollup is
-added key by key, regrouping only the partitions it touches).  ``model_attributes`` has
+whole grain: :class:`ByWeek` (a week's rows come from that week's pass outputs only: a
+new or changed week's rows are computed and replace its kept ones) or :class:`Sums`
+(integer sums by key: the new weeks' rollup is added key by key and a changed or removed
+week's old one subtracted, regrouping only the partitions they touch).  ``model_attributes`` has
 none: it is small and rebuilt every run.  The run's event counts, model map and weeks are
 read from the small ``week_models`` rollup, so nothing needs the whole grain once the
 kept rollups are up to date.
@@ -123,19 +124,27 @@ def rollup(
     return register
 
 
-def merge_sums(kept: ibis.Table, new: ibis.Table, upkeep: Sums) -> tuple[ibis.Table, list]:
-    """``kept`` with ``new`` added key by key: (the merged rows, the partition values they
-    replace; all rows when the upkeep has no partition, the list is then empty)."""
+def merge_sums(
+    kept: ibis.Table, new: ibis.Table, upkeep: Sums, old: ibis.Table | None = None
+) -> tuple[ibis.Table, list]:
+    """``kept`` plus ``new`` minus ``old`` (what replaced weeks gave before), key by key:
+    (the merged rows, the partition values they replace; with no partition the merged
+    rows replace the whole table and the list is empty).  Keys whose sums all come to
+    zero (everything they held was subtracted) are dropped."""
     keys = [c for c in kept.columns if c not in upkeep.sums]
-    new = new.select(*kept.columns)
+    parts = [new.select(*kept.columns)]
+    if old is not None:
+        parts.append(old.select(*kept.columns).mutate(**{c: -old[c] for c in upkeep.sums}))
+    delta = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
     touched: list = []
     if upkeep.partition is not None:
         column = upkeep.partition
-        touched = sorted(new.select(column).distinct().to_pyarrow().column(0).to_pylist())
+        touched = sorted(delta.select(column).distinct().to_pyarrow().column(0).to_pylist())
         kept = kept.filter(kept[column].isin(touched))
-    both = kept.union(new)
+    both = kept.union(delta)
     merged = both.group_by(keys).agg(**{c: _int_sum(both[c]) for c in upkeep.sums})
-    return merged.select(*kept.columns), touched
+    left = ibis.or_(*(merged[c] != 0 for c in upkeep.sums))
+    return merged.filter(left).select(*kept.columns), touched
 
 
 def in_window(events: ibis.Table, config: StudyConfig) -> ibis.Table:

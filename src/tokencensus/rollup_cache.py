@@ -22,10 +22,13 @@ leaves the previous index valid.
 On an engine that keeps rollups (DuckDB), an ``--incremental`` run also keeps the
 rollups themselves in ``rollup-cache/rollups.duckdb`` with a record of the week keys
 they were built from and a fingerprint (:func:`rollups_fingerprint`: rollup code,
-catalog, label mapping).  The next incremental run adds the new weeks to them (see
-:class:`tokencensus.rollup.ByWeek` and :class:`~tokencensus.rollup.Sums`) and rewrites
-the record in the same transaction; a changed or removed week or another fingerprint
-rebuilds them from the cached grain.  Runs without ``--incremental`` leave the file alone.
+catalog, label mapping).  The next incremental run updates them (see
+:class:`tokencensus.rollup.ByWeek` and :class:`~tokencensus.rollup.Sums`): new weeks are
+added, a changed or removed week has its rows replaced and its old sums subtracted (its
+old pass outputs are read before the commit drops them), and the record is rewritten in
+the same transaction.  Another fingerprint, or a changed week whose old outputs are no
+longer cached, rebuilds them from the cached grain.  Runs without ``--incremental`` leave
+the file alone.
 """
 
 from __future__ import annotations
@@ -223,11 +226,17 @@ class RollupCache:
         for w in weeks:
             self.new[str(w)] = {"key": keys[w], "dir": rel}
 
-    def files(self, output: str, weeks: Sequence[date]) -> list[Path]:
-        """Cached Parquet files of ``output`` for ``weeks`` (new or reused)."""
+    def holds(self, week: date, key: str) -> bool:
+        """Whether the index this run started from has ``week``'s outputs for ``key``."""
+        entry = self.index["weeks"].get(str(week), {})
+        return entry.get("key") == key and (self.folder / entry["dir"]).is_dir()
+
+    def files(self, output: str, weeks: Sequence[date], *, previous: bool = False) -> list[Path]:
+        """Cached Parquet files of ``output`` for ``weeks`` (new or reused; ``previous``:
+        those of the index this run started from, until :meth:`commit` drops them)."""
         out: list[Path] = []
         for w in sorted(weeks):
-            entry = self.new.get(str(w)) or self.index["weeks"][str(w)]
+            entry = (None if previous else self.new.get(str(w))) or self.index["weeks"][str(w)]
             part = self.folder / entry["dir"] / output / f"{PARTITION}={w}"
             out.extend(sorted(part.glob("*.parquet")))
         return out

@@ -120,8 +120,13 @@ class Study:
         self.keep = keep_rollups and engine.keeps_rollups
         self._kept: dict[str, Any] | None = None
         self._fingerprint = ""
-        #: Weeks this run adds to the kept rollups (None: rollups built from all weeks).
+        #: Weeks whose pass outputs this run adds to the kept rollups (new or changed
+        #: weeks; None: the rollups are built from all weeks), the weeks whose kept rows
+        #: it replaces (those and the removed weeks), and the pass outputs the kept
+        #: rollups had for the changed and removed weeks (subtracted from ``Sums``).
         self._delta: list[date] | None = None
+        self._replaced: list[date] = []
+        self._previous: dict[str, ibis.Table] = {}
         self._keys: dict[str, str] = {}
         self._open_transaction = False
         if self.keep:
@@ -190,11 +195,11 @@ class Study:
                 reporter.advance(sum(store.rows[w] for w in weeks))
         if reporter is not None:
             reporter.finish()
+        kept_info = self._plan_kept(keys, cache)  # before the commit drops the old grain
         cache.commit(keys)
         self._keys = {str(w): k for w, k in sorted(keys.items())}
         from_cache = sorted(reused)
-        kept_info = self._plan_kept(keys)
-        if self._delta is not None:  # only the added weeks' pass outputs are needed
+        if self._delta is not None:  # only the new and changed weeks' pass outputs
             from_cache = [w for w in self._delta if w in reused]
         for name, schema in _pass_schemas().items():
             files = cache.files(name, from_cache if in_engine else sorted(keys))
@@ -224,29 +229,47 @@ class Study:
             self.load_info["kept_rollups"] = kept_info
         self._count_events(store.events, mode="trusted-store")
 
-    def _plan_kept(self, keys: dict[date, str]) -> str | None:
-        """Whether this run adds weeks to the kept rollups or rebuilds them (and why).
+    def _plan_kept(self, keys: dict[date, str], cache: RollupCache) -> str | None:
+        """Whether this run updates the kept rollups or rebuilds them (and why).
 
-        Adding needs the kept rollups to describe exactly the weeks they were built from:
-        every one of those weeks still has the same key (files and window), and weeks
-        were only added.  A changed or removed week, another fingerprint (catalog, label
-        mapping, rollup code) or a missing rollup rebuilds them all from the grain.
+        The kept rollups record the key of every week they were built from.  New weeks
+        are added; a changed or removed week has its rows replaced, and what its old
+        pass outputs gave is subtracted from ``Sums`` rollups: those old outputs are read
+        here, from the rollup cache, before this run's commit drops them.  Another
+        fingerprint (catalog, label mapping, rollup code), a missing rollup or a kept
+        week whose old outputs are no longer cached rebuilds them all from the grain.
         """
         if not self.keep:
             return None
         if self._kept is None:
             return "built from every week (none kept with this catalog, mapping and code)"
-        old = self._kept.get("weeks", {})
-        now = {str(w): k for w, k in keys.items()}
-        changed = sorted(w for w, k in old.items() if now.get(w) != k)
-        if changed:
-            self._kept = None
-            return f"rebuilt: {len(changed)} kept week(s) changed or removed ({changed[0]}, ...)"
         if not set(ROLLUPS) <= set(self._kept.get("tables", [])):
             self._kept = None
             return "rebuilt: the kept database lacks a rollup"
-        self._delta = sorted(w for w in keys if str(w) not in old)
-        return f"updated: {len(self._delta)} week(s) added to the kept rollups"
+        old: dict[str, str] = self._kept.get("weeks", {})
+        now = {str(w): k for w, k in keys.items()}
+        changed = sorted(date.fromisoformat(w) for w, k in old.items() if now.get(w) != k)
+        gone = [w for w in changed if not cache.holds(w, old[str(w)])]
+        if gone:
+            self._kept = None
+            return f"rebuilt: the cached grain kept week {gone[0]} was built from is gone"
+        added = sorted(w for w in keys if str(w) not in old)
+        removed = [w for w in changed if w not in keys]
+        self._delta = sorted([*added, *(w for w in changed if w in keys)])
+        self._replaced = sorted([*self._delta, *removed])
+        for name, schema in _pass_schemas().items():
+            files = cache.files(name, changed, previous=True)
+            if files:
+                table = self.engine.read_parquet(
+                    self.backend, files, f"previous_{name}_files", columns=schema.names
+                )
+                self._previous[name] = self.engine.materialize(
+                    self.backend, f"previous_{name}", table
+                )
+        return (
+            f"updated: {len(added)} week(s) added, {len(changed) - len(removed)} changed, "
+            f"{len(removed)} removed"
+        )
 
     def _append(self, name: str, expr: ibis.Table) -> ibis.Table:
         """Add ``expr``'s rows to the engine table ``name`` (made by the first call)."""
@@ -501,25 +524,43 @@ class Study:
             self.engine.begin(self.backend)
             self._open_transaction = True
         if self._delta is not None and spec.upkeep is not None:
-            self.tables[name] = self._add_weeks(spec, self._delta)
+            self.tables[name] = self._update_kept(spec)
         else:
             expr = spec.func(**{p: self._bind(p) for p in spec.params})
             self.tables[name] = self.engine.materialize(self.backend, name, expr, kept=self.keep)
         return self.tables[name]
 
-    def _add_weeks(self, spec: Rollup, weeks: list[date]) -> ibis.Table:
-        """The kept rollup ``spec`` with ``weeks`` added (their pass outputs only)."""
-        if not weeks:
+    def _update_kept(self, spec: Rollup) -> ibis.Table:
+        """The kept rollup ``spec`` with the new and changed weeks in, the removed out."""
+        assert self._delta is not None
+        if not self._replaced:
             return self.backend.table(spec.name)
-        new = spec.func(**{p: self._bind(p, weeks) for p in spec.params})
+        new = spec.func(**{p: self._bind(p, self._delta) for p in spec.params})
         if isinstance(spec.upkeep, ByWeek):
-            return self.engine.replace_partitions(self.backend, spec.name, "week", weeks, new)
+            return self.engine.replace_partitions(
+                self.backend, spec.name, "week", self._replaced, new
+            )
         assert isinstance(spec.upkeep, Sums)
-        merged, touched = merge_sums(self.backend.table(spec.name), new, spec.upkeep)
+        old = None
+        if self._previous:
+            previous = dict(self._previous)
+            for n in PASS_OUTPUTS:
+                if n not in previous:  # no old rows of that output: an empty stand-in
+                    previous[n] = self._empty_pass_output(n)
+            old = spec.func(
+                **{p: previous[p] if p in PASS_OUTPUTS else self._bind(p) for p in spec.params}
+            )
+        merged, touched = merge_sums(self.backend.table(spec.name), new, spec.upkeep, old)
         if spec.upkeep.partition is None:
             return self.engine.materialize(self.backend, spec.name, merged, kept=True)
         return self.engine.replace_partitions(
             self.backend, spec.name, spec.upkeep.partition, touched, merged
+        )
+
+    def _empty_pass_output(self, name: str) -> ibis.Table:
+        schema = _pass_schemas()[name]
+        return self.engine.load_arrow(
+            self.backend, f"previous_{name}", schema.to_pyarrow().empty_table()
         )
 
     def commit_kept(self) -> None:

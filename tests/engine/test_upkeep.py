@@ -37,6 +37,16 @@ def test_merge_sums_regroups_only_the_partitions_new_rows_touch() -> None:
             {"user_id": "c", "month": JULY, "requests": 1, "tokens": 7},
         ]
         assert merged.schema()["requests"] == ibis.dtype("int64")
+        # a replaced week's old rows are subtracted; keys left with nothing are dropped
+        o = eng.load_arrow(backend, "old", kept.slice(1, 1))  # (a, June): 2 requests
+        less, touched = merge_sums(k, n, Sums(sums=("requests", "tokens"), partition="month"), o)
+        assert touched == [JUNE, JULY]
+        assert less.filter(less.user_id == "a").order_by("month").to_pyarrow().to_pylist()[0] == {
+            "user_id": "a", "month": JUNE, "requests": 5, "tokens": 50,
+        }  # fmt: skip
+        gone = eng.load_arrow(backend, "gone", kept.slice(2, 1))  # all of (b, June)
+        without, _ = merge_sums(k, n, Sums(sums=("requests", "tokens"), partition="month"), gone)
+        assert "b" not in without.user_id.to_pyarrow().to_pylist()
         whole, none = merge_sums(k, n, Sums(sums=("requests", "tokens")))
         assert none == []
         assert whole.requests.sum().to_pyarrow().as_py() == 1 + 2 + 3 + 5 + 1 + 1
