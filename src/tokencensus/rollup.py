@@ -77,15 +77,17 @@ __all__ = [
 @dataclass(frozen=True)
 class ByWeek:
     """Upkeep of a rollup keyed by ``week`` whose rows for a week come from that week's
-    pass outputs alone: new weeks' rows are computed and inserted, nothing else moves."""
+    pass outputs alone: a new or changed week's rows are computed and replace its kept
+    ones, a removed week's are deleted, nothing else moves."""
 
 
 @dataclass(frozen=True)
 class Sums:
     """Upkeep of a rollup of integer ``sums`` by key (every other column): the rollup of
-    new weeks is added key by key.  With ``partition`` (a key column) only the rows whose
-    partition value the new rows touch are regrouped (``month``: a new week touches one
-    or two months of a user x model x month rollup)."""
+    new and changed weeks is added key by key, what changed and removed weeks gave before
+    is subtracted.  With ``partition`` (a key column) only the rows whose partition value
+    those rows touch are regrouped (``month``: a week touches one or two months of a
+    user x model x month rollup)."""
 
     sums: tuple[str, ...]
     partition: str | None = None
@@ -132,10 +134,9 @@ def merge_sums(
     rows replace the whole table and the list is empty).  Keys whose sums all come to
     zero (everything they held was subtracted) are dropped."""
     keys = [c for c in kept.columns if c not in upkeep.sums]
-    parts = [new.select(*kept.columns)]
+    delta = new.select(*kept.columns)
     if old is not None:
-        parts.append(old.select(*kept.columns).mutate(**{c: -old[c] for c in upkeep.sums}))
-    delta = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+        delta = delta.union(old.select(*kept.columns).mutate(**{c: -old[c] for c in upkeep.sums}))
     touched: list = []
     if upkeep.partition is not None:
         column = upkeep.partition

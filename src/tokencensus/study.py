@@ -257,7 +257,7 @@ class Study:
         removed = [w for w in changed if w not in keys]
         self._delta = sorted([*added, *(w for w in changed if w in keys)])
         self._replaced = sorted([*self._delta, *removed])
-        for name, schema in _pass_schemas().items():
+        for name, schema in _pass_schemas().items() if changed else ():
             files = cache.files(name, changed, previous=True)
             if files:
                 table = self.engine.read_parquet(
@@ -265,6 +265,10 @@ class Study:
                 )
                 self._previous[name] = self.engine.materialize(
                     self.backend, f"previous_{name}", table
+                )
+            else:  # no old rows of that output: an empty stand-in
+                self._previous[name] = self.engine.load_arrow(
+                    self.backend, f"previous_{name}", schema.to_pyarrow().empty_table()
                 )
         return (
             f"updated: {len(added)} week(s) added, {len(changed) - len(removed)} changed, "
@@ -543,24 +547,17 @@ class Study:
         assert isinstance(spec.upkeep, Sums)
         old = None
         if self._previous:
-            previous = dict(self._previous)
-            for n in PASS_OUTPUTS:
-                if n not in previous:  # no old rows of that output: an empty stand-in
-                    previous[n] = self._empty_pass_output(n)
             old = spec.func(
-                **{p: previous[p] if p in PASS_OUTPUTS else self._bind(p) for p in spec.params}
+                **{
+                    p: self._previous[p] if p in self._previous else self._bind(p)
+                    for p in spec.params
+                }
             )
         merged, touched = merge_sums(self.backend.table(spec.name), new, spec.upkeep, old)
         if spec.upkeep.partition is None:
             return self.engine.materialize(self.backend, spec.name, merged, kept=True)
         return self.engine.replace_partitions(
             self.backend, spec.name, spec.upkeep.partition, touched, merged
-        )
-
-    def _empty_pass_output(self, name: str) -> ibis.Table:
-        schema = _pass_schemas()[name]
-        return self.engine.load_arrow(
-            self.backend, f"previous_{name}", schema.to_pyarrow().empty_table()
         )
 
     def commit_kept(self) -> None:
