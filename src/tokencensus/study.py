@@ -8,6 +8,7 @@ on first use, and every artifact reads only those.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import tempfile
 import time
@@ -129,11 +130,17 @@ class Study:
         self._previous: dict[str, ibis.Table] = {}
         self._keys: dict[str, str] = {}
         self._open_transaction = False
+        #: By-week artifact results kept beside the rollups (kept table -> digest of the
+        #: SQL that computes it from them): those the database held, those this run keeps.
+        self._kept_results: dict[str, str] = {}
+        self._keeping_results: dict[str, str] = {}
+        self.results_info: dict[str, list[str]] = {"updated": [], "computed": []}
         if self.keep:
             self._fingerprint = rollups_fingerprint(catalog, config)
             state = engine.read_kept(backend)
             if state is not None and state.get("fingerprint") == self._fingerprint:
                 self._kept = state
+                self._kept_results = dict(state.get("results", {}))
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
@@ -566,7 +573,14 @@ class Study:
             return
         if not self._open_transaction:
             self.engine.begin(self.backend)
-        state = {"fingerprint": self._fingerprint, "weeks": self._keys, "tables": sorted(ROLLUPS)}
+        state = {
+            "fingerprint": self._fingerprint,
+            "weeks": self._keys,
+            "tables": sorted(ROLLUPS),
+            "results": dict(sorted(self._keeping_results.items())),
+        }
+        for stale in sorted(set(self._kept_results) - set(self._keeping_results)):
+            self.engine.release(self.backend, stale)  # not run this time: recomputed next
         self.engine.commit_kept(self.backend, state)
         self._open_transaction = False
 
@@ -581,15 +595,21 @@ class Study:
                 self._released.add(name)
 
     def _bind(self, param: str, weeks: list[date] | None = None) -> Any:
+        """``param``'s table (or the config); with ``weeks``, a pass output's or a
+        by-week rollup's rows of those weeks only (other tables whole)."""
         if param == "config":
             return self.config
         table = self.table(param)
-        if weeks is not None and param in PASS_OUTPUTS:
+        if weeks is not None and (param in PASS_OUTPUTS or _kept_by_week(param)):
             return table.filter(table.week.isin(weeks))
         return table
 
-    def expression(self, artifact: Artifact) -> ibis.Table:
-        expr = artifact.func(**{p: self._bind(p) for p in artifact.params})
+    def expression(self, artifact: Artifact, weeks: list[date] | None = None) -> ibis.Table:
+        """``artifact``'s expression over the rollups; with ``weeks`` (``by_week``
+        artifacts only), over those weeks' rows: the result's rows of those weeks."""
+        if weeks is not None:
+            check_by_week(artifact)
+        expr = artifact.func(**{p: self._bind(p, weeks) for p in artifact.params})
         return _named_memtables(expr, self._memtables)
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
@@ -600,6 +620,8 @@ class Study:
         key = (expr.op(), with_sql)
         if key in self._results:
             arrow, sql = self._results[key]
+        elif self.keep and artifact.by_week:
+            arrow, sql = self._results[key] = self._kept_result(artifact, expr)
         elif with_sql:
             arrow, sql = self._results[key] = self.engine.execute(self.backend, expr)
         else:
@@ -630,6 +652,28 @@ class Study:
             suppressed_secondary=masked.secondary,
         )
 
+    def _kept_result(self, artifact: Artifact, expr: ibis.Table) -> tuple[pa.Table, str]:
+        """A by-week artifact's result kept beside the rollups (incremental runs).
+
+        The kept table holds the result before privacy and ``post``, every week's rows.
+        When the kept rollups were updated (not rebuilt) and the kept result was computed
+        by the same SQL, only the rows of the weeks this run replaces are recomputed,
+        from those weeks' rollup rows; otherwise the whole result is computed and kept.
+        """
+        name = f"result_{artifact.id}"
+        sql = self.engine.compile(self.backend, expr)
+        digest = hashlib.sha256(sql.encode()).hexdigest()[:32]
+        if self._delta is not None and self._kept_results.get(name) == digest:
+            if self._replaced:
+                rows = self.expression(artifact, self._delta)
+                self.engine.replace_partitions(self.backend, name, "week", self._replaced, rows)
+            self.results_info["updated"].append(artifact.id)
+        else:
+            self.engine.materialize(self.backend, name, expr, kept=True)
+            self.results_info["computed"].append(artifact.id)
+        self._keeping_results[name] = digest
+        return self.engine.read_kept_result(self.backend, name, expr), sql
+
     def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
         rows = []
         for slug in artifact.markers:
@@ -646,6 +690,23 @@ class Study:
             released = pd.to_datetime(out["release_date"])
             out = out[(released >= weeks.min()) & (released <= weeks.max() + pd.Timedelta(days=6))]
         return out.reset_index(drop=True)
+
+
+def _kept_by_week(name: str) -> bool:
+    spec = ROLLUPS.get(name)
+    return spec is not None and isinstance(spec.upkeep, ByWeek)
+
+
+def check_by_week(artifact: Artifact) -> None:
+    """A ``by_week`` artifact reads only rollups kept by week, and ``config``."""
+    if not artifact.by_week:
+        raise ValueError(f"artifact {artifact.id} is not registered by_week")
+    other = [p for p in artifact.params if p != "config" and not _kept_by_week(p)]
+    if other:
+        raise ValueError(
+            f"artifact {artifact.id} is registered by_week but reads {', '.join(other)}, "
+            "which are not rollups kept by week (ByWeek upkeep)"
+        )
 
 
 @functools.cache
@@ -1001,7 +1062,6 @@ def _compute_all(
             if name in needed:
                 study.table(name)
                 reporter.advance()
-        study.commit_kept()
         study.release_pass_outputs()
         reporter.finish()
     results: dict[str, ArtifactResult] = {}
@@ -1010,6 +1070,8 @@ def _compute_all(
         for a in chosen:
             results[a.id] = study.compute(a)
             reporter.advance()
+        # the kept rollups and by-week results change together, in one transaction
+        study.commit_kept()
         reporter.finish()
     return results
 
@@ -1042,6 +1104,12 @@ def _nothing_loaded(summary: ReadSummary) -> str:
 
 def _load_section(study: Study) -> dict[str, Any]:
     info = dict(study.load_info)
+    if study.keep:
+        done = study.results_info
+        info["kept_results"] = (
+            f"{len(done['updated'])} by-week artifact result(s) updated with the replaced "
+            f"weeks only, {len(done['computed'])} computed over every week"
+        )
     if info.get("mode") == "trusted-store":
         info["validation"] = (
             "skipped: a tokencensus store's rows were validated and deduplicated by id "

@@ -46,6 +46,7 @@ def _reasoning_label(t: ibis.Table) -> ibis.Table:
     """,
     order_by=("week", "model_type"),
     complement=("week",),
+    by_week=True,
 )
 def weekly_reasoning_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     known = _reasoning_label(weekly_facts.filter(_.known))
@@ -113,6 +114,7 @@ def top_reasoning_models(
     """,
     order_by=("week",),
     single_account=("top_account_share",),
+    by_week=True,
 )
 def weekly_tool_call_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     tool = weekly_facts.finish_reason == "tool_calls"
@@ -194,6 +196,7 @@ def _weekly_means(weekly_facts: ibis.Table, **means: ibis.Deferred) -> ibis.Tabl
         Prompt tokens divided by requests, per week, over all requests.
     """,
     order_by=("week",),
+    by_week=True,
 )
 def weekly_mean_prompt(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     w = _weekly_means(weekly_facts, mean_prompt_tokens=(_.prompt_tokens / _.requests))
@@ -217,6 +220,7 @@ def weekly_mean_prompt(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibi
         tokens (reasoning tokens are counted inside completion tokens).
     """,
     order_by=("week", "part"),
+    by_week=True,
 )
 def weekly_mean_completion(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     w = _weekly_means(
@@ -240,6 +244,7 @@ def weekly_mean_completion(weekly_facts: ibis.Table, user_weekly: ibis.Table) ->
         Prompt plus completion tokens divided by requests, per week, over all requests.
     """,
     order_by=("week",),
+    by_week=True,
 )
 def weekly_mean_sequence(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     w = _weekly_means(

@@ -63,6 +63,7 @@ _CATEGORY_CHART = StackedArea(
     order_by=("week", "category"),
     complement=("week",),
     sampled=True,
+    by_week=True,
 )
 def oss_category_share(sampled_labels: ibis.Table) -> ibis.Table:
     return _category_shares(sampled_labels.filter(_.source_type.isin(OSS_SOURCE_TYPES)))
@@ -77,6 +78,7 @@ def oss_category_share(sampled_labels: ibis.Table) -> ibis.Table:
     order_by=("week", "category"),
     complement=("week",),
     sampled=True,
+    by_week=True,
 )
 def chinese_oss_category_share(sampled_labels: ibis.Table) -> ibis.Table:
     return _category_shares(sampled_labels.filter(_.source_type == "Chinese OSS"))
@@ -108,6 +110,7 @@ _SOURCE_CHART = StackedArea(
     order_by=("week", "source_type"),
     complement=("week",),
     sampled=True,
+    by_week=True,
 )
 def programming_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
     return _source_type_split(sampled_labels, "Programming")
@@ -123,6 +126,7 @@ def programming_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
     order_by=("week", "source_type"),
     complement=("week",),
     sampled=True,
+    by_week=True,
 )
 def roleplay_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
     return _source_type_split(sampled_labels, "Roleplay")
@@ -141,6 +145,7 @@ def roleplay_by_source_type(sampled_labels: ibis.Table) -> ibis.Table:
     order_by=("week", "category"),
     complement=("week",),
     sampled=True,
+    by_week=True,
 )
 def category_mean_prompt(sampled_labels: ibis.Table) -> ibis.Table:
     named = _named(sampled_labels)
@@ -167,6 +172,7 @@ def category_mean_prompt(sampled_labels: ibis.Table) -> ibis.Table:
     "the sample against all requests. ratio is programming over all." + _SAMPLE_NOTE,
     order_by=("week", "population"),
     sampled=True,
+    by_week=True,
 )
 def programming_sequence_length(
     sampled_labels: ibis.Table, weekly_facts: ibis.Table, user_weekly: ibis.Table
@@ -206,6 +212,7 @@ def programming_sequence_length(
     "with its 95% interval." + _SAMPLE_NOTE,
     order_by=("week",),
     sampled=True,
+    by_week=True,
 )
 def programming_share(sampled_labels: ibis.Table) -> ibis.Table:
     shares = sample_shares(_named(sampled_labels), ["week"], "category", levels=["Programming"])
@@ -232,6 +239,7 @@ def programming_share(sampled_labels: ibis.Table) -> ibis.Table:
     order_by=("week", "author"),
     complement=("week",),
     sampled=True,
+    by_week=True,
 )
 def programming_spend_by_author(sampled_labels: ibis.Table, config: StudyConfig) -> ibis.Table:
     parts = sampled_labels.filter(
@@ -322,6 +330,7 @@ AUTHORS_F23 = ("OpenAI", "DeepSeek", "Qwen")
     order_by=("author", "week", "category"),
     complement=("author", "week"),
     sampled=True,
+    by_week=True,
 )
 def author_categories_a(sampled_labels: ibis.Table) -> ibis.Table:
     return _author_profiles(sampled_labels, AUTHORS_F22)
@@ -337,6 +346,7 @@ def author_categories_a(sampled_labels: ibis.Table) -> ibis.Table:
     order_by=("author", "week", "category"),
     complement=("author", "week"),
     sampled=True,
+    by_week=True,
 )
 def author_categories_b(sampled_labels: ibis.Table) -> ibis.Table:
     return _author_profiles(sampled_labels, AUTHORS_F23)
@@ -360,6 +370,7 @@ def author_categories_b(sampled_labels: ibis.Table) -> ibis.Table:
     order_by=("category", "week", "tag"),
     complement=("category", "week"),
     sampled=True,
+    by_week=True,
 )
 def subtag_composition(sampled_labels: ibis.Table) -> ibis.Table:
     parts = _primary(sampled_labels)

@@ -40,6 +40,7 @@ SECTION = section("geography", "6", "Geography and language", __doc__ or "")
     """,
     order_by=("week", "region"),
     complement=("week",),
+    by_week=True,
 )
 def weekly_region_spend(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     spend = weekly_shares(

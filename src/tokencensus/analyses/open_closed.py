@@ -63,6 +63,7 @@ def _source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ib
     order_by=("week", "source_type"),
     complement=("week",),
     markers=F1_MARKERS,
+    by_week=True,
 )
 def weekly_source_type_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     return _source_type_volume(weekly_facts, user_weekly)
@@ -87,6 +88,7 @@ def weekly_source_type_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) 
     """,
     order_by=("week", "source_type"),
     complement=("week",),
+    by_week=True,
 )
 def weekly_source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     return _source_type_volume(weekly_facts, user_weekly)
@@ -172,6 +174,7 @@ def top_oss_model_share(
     """,
     order_by=("week", "size_class"),
     complement=("week",),
+    by_week=True,
 )
 def oss_size_class_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     shares = weekly_shares(
@@ -196,6 +199,7 @@ def oss_size_class_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> i
         by size class (zero in weeks without open-weights traffic).
     """,
     order_by=("week", "size_class"),
+    by_week=True,
 )
 def oss_models_by_size(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
     used = oss_only(weekly_facts).filter(_.tokens > 0)

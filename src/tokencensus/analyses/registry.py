@@ -20,6 +20,11 @@ stay visible.  ``complement`` names the columns of a group of rows that are part
 whole (a week's shares), inside which a lone suppressed row is protected by suppressing
 another (secondary suppression); ``single_account`` lists columns that describe one
 account by construction (F12), published only where the row's users reach the floor.
+``by_week`` declares that the result's rows for a week (its ``week`` column) come from
+that week's rows of its inputs alone, which must all be rollups kept by week (``ByWeek``
+upkeep) or ``config``: an incremental run keeps such a result with the rollups and
+recomputes only the new, changed and removed weeks' rows.  Rankings over the window,
+grids of levels seen in any week and distinct counts over several weeks are not by week.
 Captions may use ``{facts}`` the runner fills: ``{events}``, ``{sample_events}``,
 ``{first_week}``, ``{last_week}``, ``{weeks}``, ``{min_users}``, ``{recent_weeks}``,
 ``{label_threshold}``.
@@ -119,6 +124,8 @@ class Artifact:
     complement: tuple[str, ...] | None = None
     #: Columns describing one account by construction (published where users >= K).
     single_account: tuple[str, ...] = ()
+    #: Rows for a week come from that week's input rows alone (see the module docstring).
+    by_week: bool = False
 
     @property
     def is_table(self) -> bool:
@@ -157,6 +164,7 @@ def artifact(
     sampled: bool = False,
     complement: tuple[str, ...] | None = None,
     single_account: tuple[str, ...] = (),
+    by_week: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as the artifact ``id`` (F1..F29, T1..T3)."""
 
@@ -180,6 +188,7 @@ def artifact(
             sampled=sampled,
             complement=complement,
             single_account=single_account,
+            by_week=by_week,
         )
         return func
 

@@ -130,9 +130,17 @@ class Engine(ABC):
         its folder instead of partitioning).
         """
 
+    def read_kept_result(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> pa.Table:
+        """The rows of the kept table ``name``, typed as ``expr`` (which it was made from)."""
+        raise NotImplementedError(f"{self.name} does not keep results between runs")
+
     def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:
         """Run ``expr``: its result and the SQL shown for it (compiled once where possible)."""
-        return expr.to_pyarrow(), self.to_sql(expr)
+        return expr.to_pyarrow(), self.compile(backend, expr)
+
+    def compile(self, backend: ibis.BaseBackend, expr: ibis.Table) -> str:
+        """The SQL shown for ``expr`` (what :meth:`execute` runs)."""
+        return self.to_sql(expr)
 
     def to_sql(self, expr: ibis.Expr) -> str:
         return str(ibis.to_sql(expr, dialect=self.dialect))

@@ -193,9 +193,18 @@ class DuckDBEngine(Engine):
 
         table_expr = expr.as_table()
         backend._run_pre_execute_hooks(table_expr)
-        sql = backend.compile(table_expr, pretty=True)
+        sql = self.compile(backend, table_expr)
         arrow = backend.con.sql(sql).to_arrow_table()
         return table_expr.__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData), sql
+
+    def compile(self, backend: ibis.BaseBackend, expr: ibis.Table) -> str:
+        return str(backend.compile(expr.as_table(), pretty=True))
+
+    def read_kept_result(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> pa.Table:
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        arrow = backend.con.sql(f"SELECT * FROM main.{_quote(name)}").to_arrow_table()
+        return expr.as_table().__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData)
 
 
 #: The kept database's record of what its rollups hold (one JSON row).

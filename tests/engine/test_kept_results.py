@@ -1,0 +1,197 @@
+"""By-week artifact results: the contract, and results kept between incremental runs.
+
+An artifact registered ``by_week`` promises that its rows for a week come from that
+week's rows of its inputs alone.  The contract is checked directly (the result over
+every week equals the results over slices of weeks, stacked), and the results an
+incremental run keeps and updates week by week are checked against fresh runs, through
+added, changed and removed weeks, including weeks that bring levels no earlier week had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.engine.frames import assert_same_frame
+from tests.engine.test_loading import _half_week, _view, _weeks
+from tokencensus.analyses import ARTIFACTS
+from tokencensus.rollup_cache import CACHE_DIR
+from tokencensus.study import check_by_week, run_study
+
+BY_WEEK = [a.id for a in ARTIFACTS.values() if a.by_week]
+#: Artifacts that pool several weeks (a ranking over the window, a grid of every level
+#: seen): sliced by weeks they must come out different, or the contract check proves nothing.
+POOLED = ["F3", "F13"]
+
+
+@pytest.fixture(scope="module")
+def study(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tokencensus.analyses import StudyConfig
+    from tokencensus.catalog import load_catalog
+    from tokencensus.engine import connect, get_engine
+    from tokencensus.rollup_cache import RollupCache, trusted_store
+    from tokencensus.study import Study
+
+    store, _ = trusted_store([demo_store])
+    assert store is not None
+    eng = get_engine("duckdb")
+    backend = connect("duckdb")
+    s = Study(backend, eng, load_catalog(), StudyConfig())
+    s.load_store(store, RollupCache(tmp_path_factory.mktemp("cache")))
+    yield s
+    eng.close(backend)
+
+
+def _slices(study: Any) -> list[list[Any]]:
+    wf = study.table("weekly_facts")
+    weeks = sorted(wf.select("week").distinct().to_pyarrow().column(0).to_pylist())
+    size = -(-len(weeks) // 8)
+    return [weeks[i : i + size] for i in range(0, len(weeks), size)]
+
+
+def _stacked(study: Any, aid: str, slices: list[list[Any]]) -> pd.DataFrame:
+    artifact = ARTIFACTS[aid]
+    frames = []
+    for weeks in slices:
+        expr = artifact.func(**{p: study._bind(p, weeks) for p in artifact.params})
+        frames.append(expr.to_pyarrow().to_pandas())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _whole(study: Any, aid: str) -> pd.DataFrame:
+    return study.expression(ARTIFACTS[aid]).to_pyarrow().to_pandas()
+
+
+@pytest.mark.parametrize("aid", BY_WEEK)
+def test_by_week_results_stack_week_slices(study: Any, aid: str) -> None:
+    """The contract itself: over eight slices of weeks, stacked, the result is the same."""
+    check_by_week(ARTIFACTS[aid])
+    slices = _slices(study)
+    stacked = _stacked(study, aid, slices)
+    assert_same_frame(_whole(study, aid), stacked, tuple(ARTIFACTS[aid].keys), aid)
+
+
+@pytest.mark.parametrize("aid", POOLED)
+def test_pooled_results_do_not_stack(study: Any, aid: str) -> None:
+    """The check above can fail: artifacts that pool weeks differ when sliced."""
+    assert not ARTIFACTS[aid].by_week
+    whole = _whole(study, aid)
+    sliced = _stacked(study, aid, _slices(study))
+    with pytest.raises(AssertionError):
+        assert_same_frame(whole, sliced, tuple(ARTIFACTS[aid].keys), aid)
+
+
+def test_by_week_inputs_are_checked() -> None:
+    assert len(BY_WEEK) >= 20
+    t2 = dataclasses.replace(ARTIFACTS["T2"], by_week=True)  # reads user_languages
+    with pytest.raises(ValueError, match="user_languages"):
+        check_by_week(t2)
+    with pytest.raises(ValueError, match="not registered by_week"):
+        check_by_week(ARTIFACTS["F3"])
+
+
+def _new_levels(result: Any, weeks: list[Path]) -> set[tuple[str, ...]]:
+    """(artifact, level...) of rows in ``weeks`` whose levels no other week has."""
+    days = {pd.Timestamp(w.name[5:]) for w in weeks}
+    found = set()
+    for aid, r in result.results.items():
+        dims = [k for k in ARTIFACTS[aid].keys if k != "week"]
+        if not ARTIFACTS[aid].by_week or not dims:
+            continue
+        inside = pd.to_datetime(r.data["week"]).isin(days)
+        rows = r.data[dims].astype(str)
+        before = set(map(tuple, rows[~inside].values))
+        found |= {(aid, *row) for row in map(tuple, rows[inside].values) if row not in before}
+    return found
+
+
+def _same(a: Any, b: Any) -> None:
+    assert list(a.results) == list(b.results)
+    for aid in a.results:
+        assert_same_frame(a.results[aid].data, b.results[aid].data, ARTIFACTS[aid].keys, aid)
+        assert a.results[aid].sql == b.results[aid].sql, aid
+        assert a.results[aid].suppressed == b.results[aid].suppressed, aid
+
+
+def _kept(result: Any) -> tuple[str, str]:
+    load = result.manifest["load"]
+    return load["kept_rollups"], load["kept_results"]
+
+
+def test_kept_results_follow_added_changed_and_removed_weeks(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    """Results kept by an incremental run, updated with the replaced weeks only, equal a
+    fresh run's (privacy applied, SQL shown) after weeks are added, one grows, one goes."""
+    chosen = [*BY_WEEK, "F3", "T2"]  # and two that are always computed whole
+    weeks = _weeks(demo_store)
+    full = run_study([demo_store], tmp_path / "full", artifacts=chosen, write_report=False)
+    assert _new_levels(full, weeks[-3:]), "the added weeks should bring new levels"
+
+    view = _view(demo_store, tmp_path / "store", weeks[:-3])
+    half = _half_week(weeks[-4], tmp_path / "half" / weeks[-4].name)
+    (view / "events" / weeks[-4].name).unlink()
+    (view / "events" / weeks[-4].name).symlink_to(half, target_is_directory=True)
+    out = tmp_path / "out"
+    first = run_study([view], out, artifacts=chosen, write_report=False, incremental=True)
+    computed = len({ARTIFACTS[a].id for a in BY_WEEK} - {"F2"})  # F2 runs F1's expression
+    assert _kept(first)[1] == f"0 by-week artifact result(s) updated with the replaced " \
+        f"weeks only, {computed} computed over every week"  # fmt: skip
+
+    (view / "events" / weeks[-4].name).unlink()
+    for week in weeks[-4:]:
+        (view / "events" / week.name).symlink_to(week, target_is_directory=True)
+    grown = run_study([view], out, artifacts=chosen, write_report=False, incremental=True)
+    assert _kept(grown) == (
+        "updated: 3 week(s) added, 1 changed, 0 removed",
+        f"{computed} by-week artifact result(s) updated with the replaced weeks only, "
+        "0 computed over every week",
+    )
+    _same(full, grown)
+
+    (view / "events" / weeks[-2].name).unlink()
+    removed = run_study([view], out, artifacts=chosen, write_report=False, incremental=True)
+    assert _kept(removed)[0] == "updated: 0 week(s) added, 0 changed, 1 removed"
+    fresh = run_study([view], tmp_path / "fresh", artifacts=chosen, write_report=False)
+    _same(fresh, removed)
+
+
+def test_kept_results_of_other_sql_or_skipped_artifacts_are_recomputed(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    """A kept result is reused only if the same SQL made it (another config, say) and the
+    run before kept it (an artifact left out of a run is computed whole when it returns)."""
+    from tokencensus.analyses import StudyConfig
+
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-1])
+    out = tmp_path / "out"
+    run_study([view], out, artifacts=["F1", "F20"], write_report=False, incremental=True)
+    only = run_study([view], out, artifacts=["F1"], write_report=False, incremental=True)
+    assert _kept(only)[1].startswith("1 by-week artifact result(s) updated")
+    assert "result_F20" not in _kept_tables(out / CACHE_DIR / "rollups.duckdb")
+    (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
+    config = StudyConfig(spend_share_excluded_authors=())
+    back = run_study(
+        [view], out, artifacts=["F1", "F20"], write_report=False, incremental=True, config=config
+    )
+    assert _kept(back)[1] == (
+        "1 by-week artifact result(s) updated with the replaced weeks only, "
+        "1 computed over every week"
+    )
+    fresh = run_study([view], tmp_path / "fresh", artifacts=["F1", "F20"], write_report=False,
+                      config=config)  # fmt: skip
+    _same(fresh, back)
+    tables = _kept_tables(out / CACHE_DIR / "rollups.duckdb")
+    assert {"result_F1", "result_F20"} <= tables
+
+
+def _kept_tables(path: Path) -> set[str]:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
