@@ -8,7 +8,6 @@ on first use, and every artifact reads only those.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import tempfile
 import time
@@ -30,6 +29,7 @@ from tokencensus.analyses.common import OSS_SOURCE_TYPES
 from tokencensus.catalog import Catalog, load_catalog
 from tokencensus.engine import connect, get_engine
 from tokencensus.engine.base import Engine
+from tokencensus.engine.digest import expr_digest
 from tokencensus.enrich.reference import country_continents
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.formats import POS
@@ -134,6 +134,14 @@ class Study:
         #: SQL that computes it from them): those the database held, those this run keeps.
         self._kept_results: dict[str, str] = {}
         self._keeping_results: dict[str, str] = {}
+        #: SQL compiled by the last kept run, by expression digest (every artifact's, and
+        #: each by-week result's query over the replaced weeks' views): reused, not
+        #: compiled again, when this run builds the same expression.
+        self._kept_sql: dict[str, str] = {}
+        self._kept_delta_sql: dict[str, str] = {}
+        self._keeping_sql: dict[str, str] = {}
+        self._keeping_delta_sql: dict[str, str] = {}
+        self._views_made = False
         self.results_info: dict[str, list[str]] = {"updated": [], "computed": []}
         if self.keep:
             self._fingerprint = rollups_fingerprint(catalog, config)
@@ -141,6 +149,8 @@ class Study:
             if state is not None and state.get("fingerprint") == self._fingerprint:
                 self._kept = state
                 self._kept_results = dict(state.get("results", {}))
+                self._kept_sql = dict(state.get("sql", {}))
+                self._kept_delta_sql = dict(state.get("delta_sql", {}))
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
@@ -578,6 +588,8 @@ class Study:
             "weeks": self._keys,
             "tables": sorted(ROLLUPS),
             "results": dict(sorted(self._keeping_results.items())),
+            "sql": dict(sorted(self._keeping_sql.items())),
+            "delta_sql": dict(sorted(self._keeping_delta_sql.items())),
         }
         for stale in sorted(set(self._kept_results) - set(self._keeping_results)):
             self.engine.release(self.backend, stale)  # not run this time: recomputed next
@@ -620,8 +632,8 @@ class Study:
         key = (expr.op(), with_sql)
         if key in self._results:
             arrow, sql = self._results[key]
-        elif self.keep and artifact.by_week:
-            arrow, sql = self._results[key] = self._kept_result(artifact, expr)
+        elif self.keep:
+            arrow, sql = self._results[key] = self._kept_compute(artifact, expr)
         elif with_sql:
             arrow, sql = self._results[key] = self.engine.execute(self.backend, expr)
         else:
@@ -652,27 +664,59 @@ class Study:
             suppressed_secondary=masked.secondary,
         )
 
-    def _kept_result(self, artifact: Artifact, expr: ibis.Table) -> tuple[pa.Table, str]:
-        """A by-week artifact's result kept beside the rollups (incremental runs).
+    def _kept_compute(self, artifact: Artifact, expr: ibis.Table) -> tuple[pa.Table, str]:
+        """Run ``artifact`` in a run that keeps its rollups (incremental, DuckDB).
 
-        The kept table holds the result before privacy and ``post``, every week's rows.
-        When the kept rollups were updated (not rebuilt) and the kept result was computed
-        by the same SQL, only the rows of the weeks this run replaces are recomputed,
-        from those weeks' rollup rows; otherwise the whole result is computed and kept.
+        The SQL of an expression the last kept run compiled is reused (matched by
+        :func:`expr_digest`).  A by-week artifact's result is kept beside the rollups,
+        before privacy and ``post``, every week's rows: when the kept rollups were
+        updated (not rebuilt) and the kept result was computed from the same
+        expression, only the rows of the weeks this run replaces are recomputed, by a
+        query over views of those weeks' rollup rows; otherwise the whole result is
+        computed and kept.
         """
+        digest = expr_digest(expr)
+        sql = self._kept_sql.get(digest) if digest else None
+        if sql is None:
+            sql = self.engine.compile(self.backend, expr)
+        if digest is None or not artifact.by_week:
+            if digest is not None:
+                self._keeping_sql[digest] = sql
+            return self.engine.execute(self.backend, expr, sql=sql)
+        self._keeping_sql[digest] = sql
         name = f"result_{artifact.id}"
-        sql = self.engine.compile(self.backend, expr)
-        digest = hashlib.sha256(sql.encode()).hexdigest()[:32]
-        if self._delta is not None and self._kept_results.get(name) == digest:
+        delta_sql = self._kept_delta_sql.get(digest)
+        if self._delta is not None and self._kept_results.get(name) == digest and delta_sql:
             if self._replaced:
-                rows = self.expression(artifact, self._delta)
-                self.engine.replace_partitions(self.backend, name, "week", self._replaced, rows)
+                self._make_week_views()
+                self.engine.replace_partitions(
+                    self.backend, name, "week", self._replaced, expr, sql=delta_sql
+                )
             self.results_info["updated"].append(artifact.id)
         else:
-            self.engine.materialize(self.backend, name, expr, kept=True)
+            self.engine.materialize(self.backend, name, expr, kept=True, sql=sql)
+            delta_sql = self.engine.compile(self.backend, self._delta_expression(artifact))
             self.results_info["computed"].append(artifact.id)
         self._keeping_results[name] = digest
+        self._keeping_delta_sql[digest] = delta_sql
         return self.engine.read_kept_result(self.backend, name, expr), sql
+
+    def _delta_expression(self, artifact: Artifact) -> ibis.Table:
+        """``artifact`` over the views of the replaced weeks' rows (see _make_week_views)."""
+        check_by_week(artifact)
+        views = {
+            p: ibis.table(self.table(p).schema(), name=_week_view(p))
+            for p in artifact.params
+            if p != "config"
+        }
+        expr = artifact.func(**{p: views.get(p, self.config) for p in artifact.params})
+        return _named_memtables(expr, self._memtables)
+
+    def _make_week_views(self) -> None:
+        if not self._views_made:
+            by_week = {_week_view(n): n for n in ROLLUPS if _kept_by_week(n)}
+            self.engine.week_views(self.backend, by_week, "week", self._delta or [])
+            self._views_made = True
 
     def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
         rows = []
@@ -690,6 +734,10 @@ class Study:
             released = pd.to_datetime(out["release_date"])
             out = out[(released >= weeks.min()) & (released <= weeks.max() + pd.Timedelta(days=6))]
         return out.reset_index(drop=True)
+
+
+def _week_view(rollup: str) -> str:
+    return f"replaced_weeks_{rollup}"
 
 
 def _kept_by_week(name: str) -> bool:

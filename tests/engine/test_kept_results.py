@@ -195,3 +195,26 @@ def _kept_tables(path: Path) -> set[str]:
 
     with duckdb.connect(str(path), read_only=True) as con:
         return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def test_a_kept_run_reuses_the_sql_it_compiled(
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiling costs more than running on small rollups: the next kept run building the
+    same expressions compiles none of them, and its results and SQL are the same."""
+    from tokencensus.engine.duckdb import DuckDBEngine
+
+    chosen = ["F1", "F3", "F12", "F20", "T2", "F27"]
+    out = tmp_path / "out"
+    first = run_study([demo_store], out, artifacts=chosen, write_report=False, incremental=True)
+    compiled: list[Any] = []
+    real = DuckDBEngine.compile
+
+    def counted(self: DuckDBEngine, backend: Any, expr: Any) -> str:
+        compiled.append(expr)
+        return real(self, backend, expr)
+
+    monkeypatch.setattr(DuckDBEngine, "compile", counted)
+    again = run_study([demo_store], out, artifacts=chosen, write_report=False, incremental=True)
+    assert compiled == []
+    _same(first, again)

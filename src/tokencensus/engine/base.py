@@ -68,11 +68,18 @@ class Engine(ABC):
         return backend.create_table(name, table, temp=True, overwrite=True)
 
     def materialize(
-        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table, *, kept: bool = False
+        self,
+        backend: ibis.BaseBackend,
+        name: str,
+        expr: ibis.Table,
+        *,
+        kept: bool = False,
+        sql: str | None = None,
     ) -> ibis.Table:
         """Compute ``expr`` once and keep it as a named table for later reads (``kept``: in
-        the database kept between runs, on engines with :attr:`keeps_rollups`)."""
-        if kept:
+        the database kept between runs, on engines with :attr:`keeps_rollups`; ``sql``:
+        ``expr`` compiled before, run instead of compiling it again)."""
+        if kept or sql is not None:
             raise NotImplementedError(f"{self.name} does not keep rollups between runs")
         return backend.create_table(name, expr, temp=True, overwrite=True)
 
@@ -83,9 +90,19 @@ class Engine(ABC):
         column: str,
         values: Sequence[Any],
         rows: ibis.Table,
+        *,
+        sql: str | None = None,
     ) -> ibis.Table:
         """In the kept table ``name``: delete the rows whose ``column`` is in ``values``
-        and insert ``rows`` (computed first, so they may read the rows they replace)."""
+        and insert ``rows`` (computed first, so they may read the rows they replace).
+        With ``sql`` the rows are that query's (``rows`` only brings its in-memory tables)."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
+
+    def week_views(
+        self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
+    ) -> None:
+        """Views (``view name -> kept table``) of the kept tables' rows whose ``column`` is
+        in ``values``, for queries compiled once against such views."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:
@@ -134,9 +151,12 @@ class Engine(ABC):
         """The rows of the kept table ``name``, typed as ``expr`` (which it was made from)."""
         raise NotImplementedError(f"{self.name} does not keep results between runs")
 
-    def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:
-        """Run ``expr``: its result and the SQL shown for it (compiled once where possible)."""
-        return expr.to_pyarrow(), self.compile(backend, expr)
+    def execute(
+        self, backend: ibis.BaseBackend, expr: ibis.Table, *, sql: str | None = None
+    ) -> tuple[pa.Table, str]:
+        """Run ``expr``: its result and the SQL shown for it (compiled once where possible;
+        ``sql``: ``expr`` compiled by an earlier run, on engines that keep rollups)."""
+        return expr.to_pyarrow(), sql or self.compile(backend, expr)
 
     def compile(self, backend: ibis.BaseBackend, expr: ibis.Table) -> str:
         """The SQL shown for ``expr`` (what :meth:`execute` runs)."""

@@ -98,7 +98,13 @@ class DuckDBEngine(Engine):
         return backend.create_table(name, table, temp=True, overwrite=True)
 
     def materialize(
-        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table, *, kept: bool = False
+        self,
+        backend: ibis.BaseBackend,
+        name: str,
+        expr: ibis.Table,
+        *,
+        kept: bool = False,
+        sql: str | None = None,
     ) -> ibis.Table:
         # Ibis' create_table(overwrite=True) fills a scratch table, then copies it into
         # the named one (CREATE TABLE AS SELECT *): every rollup was written twice (the
@@ -112,7 +118,8 @@ class DuckDBEngine(Engine):
         catalog = "main" if kept else "temp.main"
         scratch = _quote(f"_tc_{uuid.uuid4().hex[:12]}")
         backend.raw_sql(f"CREATE {'' if kept else 'TEMP '}TABLE {catalog}.{scratch} ({columns})")
-        backend.raw_sql(f"INSERT INTO {catalog}.{scratch} BY NAME {backend.compile(expr)}")
+        query = sql if sql is not None else backend.compile(expr)
+        backend.raw_sql(f"INSERT INTO {catalog}.{scratch} BY NAME {query}")
         backend.raw_sql(f"DROP TABLE IF EXISTS {catalog}.{_quote(name)}")
         backend.raw_sql(f"ALTER TABLE {catalog}.{scratch} RENAME TO {_quote(name)}")
         return backend.table(name)
@@ -124,10 +131,13 @@ class DuckDBEngine(Engine):
         column: str,
         values: Sequence[Any],
         rows: ibis.Table,
+        *,
+        sql: str | None = None,
     ) -> ibis.Table:
         scratch = _quote(f"_tc_{uuid.uuid4().hex[:12]}")
         backend._run_pre_execute_hooks(rows)
-        backend.raw_sql(f"CREATE TEMP TABLE {scratch} AS {backend.compile(rows)}")
+        query = sql if sql is not None else backend.compile(rows)
+        backend.raw_sql(f"CREATE TEMP TABLE {scratch} AS {query}")
         if values:
             listed = ", ".join(_date_literal(v) for v in values)
             backend.raw_sql(f"DELETE FROM main.{_quote(name)} WHERE {_quote(column)} IN ({listed})")
@@ -136,6 +146,16 @@ class DuckDBEngine(Engine):
         )
         backend.raw_sql(f"DROP TABLE temp.main.{scratch}")
         return backend.table(name)
+
+    def week_views(
+        self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
+    ) -> None:
+        listed = ", ".join(_date_literal(v) for v in values) or "NULL"
+        for view, table in views.items():
+            backend.raw_sql(
+                f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS SELECT * FROM "
+                f"main.{_quote(table)} WHERE {_quote(column)} IN ({listed})"
+            )
 
     def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:
         found = backend.con.execute(
@@ -186,14 +206,17 @@ class DuckDBEngine(Engine):
         folder.parent.mkdir(parents=True, exist_ok=True)
         backend.to_parquet(expr, folder, partition_by=partition_by, compression="zstd")
 
-    def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:
+    def execute(
+        self, backend: ibis.BaseBackend, expr: ibis.Table, *, sql: str | None = None
+    ) -> tuple[pa.Table, str]:
         # One compilation serves both the run and the SQL shown beside the artifact
         # (compiling an artifact costs about as much as running it on a rollup).
         from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
         table_expr = expr.as_table()
         backend._run_pre_execute_hooks(table_expr)
-        sql = self.compile(backend, table_expr)
+        if sql is None:
+            sql = self.compile(backend, table_expr)
         arrow = backend.con.sql(sql).to_arrow_table()
         return table_expr.__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData), sql
 

@@ -151,9 +151,15 @@ class SparkEngine(Engine):
         return backend.table(name)
 
     def materialize(
-        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table, *, kept: bool = False
+        self,
+        backend: ibis.BaseBackend,
+        name: str,
+        expr: ibis.Table,
+        *,
+        kept: bool = False,
+        sql: str | None = None,
     ) -> ibis.Table:
-        if kept:
+        if kept or sql is not None:
             raise NotImplementedError("spark does not keep rollups between runs")
         table = backend.create_view(name, expr, overwrite=True)
         backend._session.table(name).cache().count()  # eager: later views may drop its inputs
@@ -189,12 +195,15 @@ class SparkEngine(Engine):
             .parquet(str(folder))
         )
 
-    def execute(self, backend: ibis.BaseBackend, expr: ibis.Table) -> tuple[pa.Table, str]:
+    def execute(
+        self, backend: ibis.BaseBackend, expr: ibis.Table, *, sql: str | None = None
+    ) -> tuple[pa.Table, str]:
         from ibis.formats.pyarrow import PyArrowData
 
         table_expr = expr.as_table()
         backend._run_pre_execute_hooks(table_expr)
-        sql = backend.compile(table_expr, pretty=True)  # compiled once: run and shown
+        if sql is None:
+            sql = backend.compile(table_expr, pretty=True)  # compiled once: run and shown
         arrow = backend._session.sql(sql).toArrow()
         arrow = PyArrowData.convert_table(arrow, table_expr.schema())
         return table_expr.__pyarrow_result__(arrow), sql
