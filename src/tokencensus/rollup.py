@@ -29,7 +29,9 @@ whole grain: :class:`ByWeek` (a week's rows come from that week's pass outputs o
 new or changed week's rows are computed and replace its kept ones) or :class:`Sums`
 (integer sums by key: the new weeks' rollup is added key by key and a changed or removed
 week's old one subtracted, regrouping only the partitions they touch).  ``model_attributes`` has
-none: it is small and rebuilt every run.  The run's event counts, model map and weeks are
+none: it is small and rebuilt every run.  A rollup may read another rollup kept by week
+(``user_models`` reads ``user_weekly``): its new rows come from that rollup's rows of the
+new and changed weeks, its old ones from the same chain applied to their old pass outputs.  The run's event counts, model map and weeks are
 read from the small ``week_models`` rollup, so nothing needs the whole grain once the
 kept rollups are up to date.
 
@@ -410,6 +412,17 @@ def user_weekly(
     """
     part = _user_weekly_part(events_grain)
     return _with_model_attributes(_with_region(part, countries), model_attributes)
+
+
+@rollup("user_models", upkeep=Sums(sums=("requests", "tokens")))
+def user_models(user_weekly: ibis.Table) -> ibis.Table:
+    """Per user x model over the window: requests and tokens, with the model's known flag,
+    author and source type.  One row per user and model, so the users of a model are
+    its row count and the users of an author a distinct count over far fewer rows than
+    ``user_weekly``'s (F27, T1)."""
+    return user_weekly.group_by("user_id", "model", "known", "author", "source_type").agg(
+        requests=_int_sum(_.requests), tokens=_int_sum(_.tokens)
+    )
 
 
 @rollup("user_languages", upkeep=Sums(sums=("tokens", "requests")))

@@ -374,10 +374,17 @@ class Study:
             .to_pandas()
         )
         resolved = [self.catalog.resolve(m) for m in per_model["model"]]
+        # the model strings of changed and removed weeks' old pass outputs too: what they
+        # gave a kept Sums rollup (through the model attributes) is subtracted key by key
+        raws = list(per_model["model"])
+        if "events_grain" in self._previous:
+            old = self._previous["events_grain"].select("model").distinct().to_pyarrow()
+            seen = set(raws)
+            raws += sorted(m for m in old.column(0).to_pylist() if m not in seen)
         model_map = pa.table(
             {
-                "raw": pa.array(per_model["model"], pa.string()),
-                "slug": pa.array(resolved, pa.string()),
+                "raw": pa.array(raws, pa.string()),
+                "slug": pa.array([self.catalog.resolve(m) for m in raws], pa.string()),
             }
         )
         unknown = per_model.loc[[s is None for s in resolved]]
@@ -564,18 +571,23 @@ class Study:
         assert isinstance(spec.upkeep, Sums)
         old = None
         if self._previous:
-            old = spec.func(
-                **{
-                    p: self._previous[p] if p in self._previous else self._bind(p)
-                    for p in spec.params
-                }
-            )
+            old = spec.func(**{p: self._previous_rows(p) for p in spec.params})
         merged, touched = merge_sums(self.backend.table(spec.name), new, spec.upkeep, old)
         if spec.upkeep.partition is None:
             return self.engine.materialize(self.backend, spec.name, merged, kept=True)
         return self.engine.replace_partitions(
             self.backend, spec.name, spec.upkeep.partition, touched, merged
         )
+
+    def _previous_rows(self, param: str) -> Any:
+        """What ``param`` held for the changed and removed weeks before this run: their old
+        pass outputs, or a by-week rollup computed from them (other tables as they are)."""
+        if param in self._previous:
+            return self._previous[param]
+        if _kept_by_week(param):
+            spec = ROLLUPS[param]
+            return spec.func(**{p: self._previous_rows(p) for p in spec.params})
+        return self._bind(param)
 
     def commit_kept(self) -> None:
         """Record what the kept rollups now hold and commit them (kept runs only)."""

@@ -127,7 +127,7 @@ def test_kept_results_follow_added_changed_and_removed_weeks(
 ) -> None:
     """Results kept by an incremental run, updated with the replaced weeks only, equal a
     fresh run's (privacy applied, SQL shown) after weeks are added, one grows, one goes."""
-    chosen = [*BY_WEEK, "F3", "T2"]  # and two that are always computed whole
+    chosen = [*BY_WEEK, "F3", "T1", "T2", "F27"]  # and some always computed whole
     weeks = _weeks(demo_store)
     full = run_study([demo_store], tmp_path / "full", artifacts=chosen, write_report=False)
     assert _new_levels(full, weeks[-3:]), "the added weeks should bring new levels"

@@ -1,7 +1,8 @@
 """Loading: the trusted-store path, passes in batches of weeks, and the incremental cache.
 
 Each check runs a handful of artifacts that together read every rollup (F1: weekly_facts
-and user_weekly, T2: user_languages, F25: user_model_month, F6: sampled_labels).
+and user_weekly, T2: user_languages, F25: user_model_month, F6: sampled_labels, T1:
+user_models).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tokencensus.rollup import ROLLUPS
 from tokencensus.rollup_cache import CACHE_DIR, plan_batches
 from tokencensus.study import run_study
 
-EVERY_ROLLUP = ["F1", "T2", "F25", "F6"]
+EVERY_ROLLUP = ["F1", "T2", "F25", "F6", "T1"]
 
 
 def _view(store: Path, dest: Path, weeks: list[Path]) -> Path:

@@ -113,7 +113,7 @@ def category_cost_usage(sampled_labels: ibis.Table) -> ibis.Table:
     )
 
 
-def _models(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+def _models(weekly_facts: ibis.Table, user_models: ibis.Table) -> ibis.Table:
     paid = weekly_facts.filter(_.known & ~_.is_byok)
     per = paid.group_by("model").agg(
         name=_.model_name.max(),
@@ -122,7 +122,8 @@ def _models(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
         tokens=_.tokens.sum(),
         cost_usd=_.cost_usd.sum(),
     )
-    users = user_weekly.filter(_.known).group_by("model").agg(users=_.user_id.nunique())
+    # one user_models row per user and model: its users are its rows
+    users = user_models.filter(_.known).group_by("model").agg(users=_.count())
     per = per.left_join(users, per.model == users.model).drop("model_right")
     return _log_cost_usage(per).select(
         "model", "name", "author", "source_type", "tokens", "cost_usd", "cost_per_m",
@@ -221,8 +222,8 @@ def _segments(df: pd.DataFrame) -> pd.DataFrame:
     keys=("model", "name", "author", "source_type"),
     post=_with_fit,
 )
-def model_cost_usage(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
-    return _models(weekly_facts, user_weekly)
+def model_cost_usage(weekly_facts: ibis.Table, user_models: ibis.Table) -> ibis.Table:
+    return _models(weekly_facts, user_models)
 
 
 @artifact(
@@ -247,8 +248,8 @@ def model_cost_usage(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.
     keys=("model", "name", "author", "source_type"),
     post=lambda df, config: _segments(df),
 )
-def model_market_map(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
-    return _models(weekly_facts, user_weekly)
+def model_market_map(weekly_facts: ibis.Table, user_models: ibis.Table) -> ibis.Table:
+    return _models(weekly_facts, user_models)
 
 
 def _examples(df: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
@@ -285,5 +286,5 @@ def _examples(df: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
     keys=("model", "name", "author", "source_type"),
     post=_examples,
 )
-def segment_examples(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
-    return _models(weekly_facts, user_weekly)
+def segment_examples(weekly_facts: ibis.Table, user_models: ibis.Table) -> ibis.Table:
+    return _models(weekly_facts, user_models)

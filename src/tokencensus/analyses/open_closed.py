@@ -106,10 +106,10 @@ def weekly_source_type_volume(weekly_facts: ibis.Table, user_weekly: ibis.Table)
     order_by=("-tokens", "author"),
     complement=(),
 )
-def oss_author_tokens(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+def oss_author_tokens(weekly_facts: ibis.Table, user_models: ibis.Table) -> ibis.Table:
     oss = oss_only(weekly_facts)
     totals = oss.group_by("author").agg(tokens=_.tokens.sum())
-    return with_users(totals, oss_only(user_weekly), ["author"])
+    return with_users(totals, oss_only(user_models), ["author"])
 
 
 @artifact(
