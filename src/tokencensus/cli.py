@@ -180,7 +180,8 @@ def study(
             help="With a store as the input: reuse DIR/rollup-cache for the weeks whose files "
             "did not change since the last run, read only the others.  On DuckDB the "
             "rollups are kept there too (rollups.duckdb): the next --incremental run updates "
-            "them with the new, changed and removed weeks instead of rebuilding them."
+            "them with the new, changed and removed weeks instead of rebuilding them, "
+            "and keeps the results of week-by-week artifacts, recomputing only those weeks."
         ),
     ] = False,
     validate: Annotated[

@@ -45,7 +45,7 @@ UTC timestamps; ``week`` is the Monday's date.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -72,6 +72,7 @@ __all__ = [
     "merge_sums",
     "rollup",
     "sampled_events",
+    "sums_delta",
     "week_of",
 ]
 
@@ -136,9 +137,7 @@ def merge_sums(
     rows replace the whole table and the list is empty).  Keys whose sums all come to
     zero (everything they held was subtracted) are dropped."""
     keys = [c for c in kept.columns if c not in upkeep.sums]
-    delta = new.select(*kept.columns)
-    if old is not None:
-        delta = delta.union(old.select(*kept.columns).mutate(**{c: -old[c] for c in upkeep.sums}))
+    delta = sums_delta(kept.columns, new, upkeep, old)
     touched: list = []
     if upkeep.partition is not None:
         column = upkeep.partition
@@ -148,6 +147,16 @@ def merge_sums(
     merged = both.group_by(keys).agg(**{c: _int_sum(both[c]) for c in upkeep.sums})
     left = ibis.or_(*(merged[c] != 0 for c in upkeep.sums))
     return merged.filter(left).select(*kept.columns), touched
+
+
+def sums_delta(
+    columns: Sequence[str], new: ibis.Table, upkeep: Sums, old: ibis.Table | None = None
+) -> ibis.Table:
+    """The rows a ``Sums`` rollup gains: ``new``'s, and ``old``'s with their sums negated."""
+    delta = new.select(*columns)
+    if old is not None:
+        delta = delta.union(old.select(*columns).mutate(**{c: -old[c] for c in upkeep.sums}))
+    return delta
 
 
 def in_window(events: ibis.Table, config: StudyConfig) -> ibis.Table:

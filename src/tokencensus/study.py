@@ -44,6 +44,7 @@ from tokencensus.rollup import (
     Rollup,
     Sums,
     merge_sums,
+    sums_delta,
 )
 from tokencensus.rollup_cache import (
     CACHE_DIR,
@@ -572,9 +573,12 @@ class Study:
         old = None
         if self._previous:
             old = spec.func(**{p: self._previous_rows(p) for p in spec.params})
-        merged, touched = merge_sums(self.backend.table(spec.name), new, spec.upkeep, old)
-        if spec.upkeep.partition is None:
-            return self.engine.materialize(self.backend, spec.name, merged, kept=True)
+        kept = self.backend.table(spec.name)
+        if spec.upkeep.partition is None:  # added in place, key by key
+            delta = sums_delta(kept.columns, new, spec.upkeep, old)
+            keys = [c for c in kept.columns if c not in spec.upkeep.sums]
+            return self.engine.add_sums(self.backend, spec.name, keys, spec.upkeep.sums, delta)
+        merged, touched = merge_sums(kept, new, spec.upkeep, old)
         return self.engine.replace_partitions(
             self.backend, spec.name, spec.upkeep.partition, touched, merged
         )

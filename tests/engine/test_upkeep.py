@@ -55,6 +55,44 @@ def test_merge_sums_regroups_only_the_partitions_new_rows_touch() -> None:
         backend.disconnect()
 
 
+def test_add_sums_updates_the_kept_table_in_place() -> None:
+    """Sums without a partition: the delta is added key by key (null keys match null keys),
+    new keys inserted, keys brought to zero deleted; the same rows as merge_sums gives."""
+    from tokencensus.rollup import sums_delta
+
+    kept = pa.table({
+        "user_id": ["a", "a", "b"], "lang": ["en", None, "de"],
+        "requests": [1, 2, 3], "tokens": [10, 20, 30],
+    })  # fmt: skip
+    new = pa.table({
+        "user_id": ["a", "c"], "lang": [None, "fr"], "requests": [5, 1], "tokens": [50, 7],
+    })  # fmt: skip
+    old = pa.table({"user_id": ["b"], "lang": ["de"], "requests": [3], "tokens": [30]})
+    upkeep = Sums(sums=("requests", "tokens"))
+    backend = connect("duckdb")
+    eng = get_engine("duckdb")
+    try:
+        k = eng.materialize(backend, "kept", eng.load_arrow(backend, "k", kept), kept=True)
+        n = eng.load_arrow(backend, "new", new)
+        o = eng.load_arrow(backend, "old", old)
+        expected, _ = merge_sums(k, n, upkeep, o)
+        want = expected.order_by(["user_id", "lang"]).to_pyarrow().to_pylist()
+        delta = sums_delta(k.columns, n, upkeep, o)
+        out = eng.add_sums(backend, "kept", ["user_id", "lang"], upkeep.sums, delta)
+        rows = out.order_by(["user_id", "lang"]).to_pyarrow().to_pylist()
+        assert (
+            rows
+            == want
+            == [
+                {"user_id": "a", "lang": "en", "requests": 1, "tokens": 10},
+                {"user_id": "a", "lang": None, "requests": 7, "tokens": 70},
+                {"user_id": "c", "lang": "fr", "requests": 1, "tokens": 7},
+            ]
+        )
+    finally:
+        backend.disconnect()
+
+
 def test_every_rollup_upkeep_fits_its_rollup() -> None:
     """``ByWeek`` rollups have a ``week`` column; ``Sums`` name integer columns and a
     partition of theirs; they read only pass outputs, reference tables, rollups without

@@ -98,6 +98,19 @@ class Engine(ABC):
         With ``sql`` the rows are that query's (``rows`` only brings its in-memory tables)."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
+    def add_sums(
+        self,
+        backend: ibis.BaseBackend,
+        name: str,
+        keys: Sequence[str],
+        sums: Sequence[str],
+        delta: ibis.Table,
+    ) -> ibis.Table:
+        """In the kept table ``name`` (one row per ``keys``): add ``delta``'s integer
+        ``sums`` key by key, in place; keys new to it are inserted, keys whose sums all
+        come to zero deleted (null keys match null keys)."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
+
     def week_views(
         self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
     ) -> None:

@@ -147,6 +147,37 @@ class DuckDBEngine(Engine):
         backend.raw_sql(f"DROP TABLE temp.main.{scratch}")
         return backend.table(name)
 
+    def add_sums(
+        self,
+        backend: ibis.BaseBackend,
+        name: str,
+        keys: Sequence[str],
+        sums: Sequence[str],
+        delta: ibis.Table,
+    ) -> ibis.Table:
+        # An UPDATE of the keys a week touches (a week adds ~60K of user_models' 1.3M rows
+        # at 100M events), not a regroup and rewrite of the whole table.
+        backend._run_pre_execute_hooks(delta)
+        scratch = _quote(f"_tc_{uuid.uuid4().hex[:12]}")
+        key_list = ", ".join(_quote(k) for k in keys)
+        totals = ", ".join(f"CAST(SUM({_quote(c)}) AS BIGINT) AS {_quote(c)}" for c in sums)
+        backend.raw_sql(
+            f"CREATE TEMP TABLE {scratch} AS SELECT {key_list}, {totals} "
+            f"FROM ({backend.compile(delta)}) GROUP BY {key_list}"
+        )
+        table = f"main.{_quote(name)}"
+        on = " AND ".join(f"t.{_quote(k)} IS NOT DISTINCT FROM d.{_quote(k)}" for k in keys)
+        added = ", ".join(f"{_quote(c)} = t.{_quote(c)} + d.{_quote(c)}" for c in sums)
+        backend.raw_sql(f"UPDATE {table} AS t SET {added} FROM temp.main.{scratch} AS d WHERE {on}")
+        backend.raw_sql(
+            f"INSERT INTO {table} BY NAME SELECT d.* FROM temp.main.{scratch} AS d "
+            f"ANTI JOIN {table} AS t ON {on}"
+        )
+        zero = " AND ".join(f"{_quote(c)} = 0" for c in sums)
+        backend.raw_sql(f"DELETE FROM {table} WHERE {zero}")
+        backend.raw_sql(f"DROP TABLE temp.main.{scratch}")
+        return backend.table(name)
+
     def week_views(
         self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
     ) -> None:
