@@ -114,8 +114,8 @@ class Engine(ABC):
     def week_views(
         self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
     ) -> None:
-        """Views (``view name -> kept table``) of the kept tables' rows whose ``column`` is
-        in ``values``, for queries compiled once against such views."""
+        """Tables (``name -> kept table``, temporary: views or copies) of the kept tables'
+        rows whose ``column`` is in ``values``, for queries compiled once against them."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:
