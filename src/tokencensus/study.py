@@ -11,7 +11,7 @@ import functools
 import json
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -143,6 +143,8 @@ class Study:
         self._keeping_sql: dict[str, str] = {}
         self._keeping_delta_sql: dict[str, str] = {}
         self._views_made = False
+        #: Artifacts' pooled contexts (see ``Artifact.context``), computed once per run.
+        self._contexts: dict[str, ibis.Table] = {}
         self.results_info: dict[str, list[str]] = {"updated": [], "computed": []}
         if self.keep:
             self._fingerprint = rollups_fingerprint(catalog, config)
@@ -637,8 +639,26 @@ class Study:
         artifacts only), over those weeks' rows: the result's rows of those weeks."""
         if weeks is not None:
             check_by_week(artifact)
-        expr = artifact.func(**{p: self._bind(p, weeks) for p in artifact.params})
+        expr = artifact.func(**self._arguments(artifact, lambda p: self._bind(p, weeks)))
         return _named_memtables(expr, self._memtables)
+
+    def _arguments(self, artifact: Artifact, bind: Callable[[str], Any]) -> dict[str, Any]:
+        return {p: self._context(artifact) if p == "context" else bind(p) for p in artifact.params}
+
+    def _context(self, artifact: Artifact) -> ibis.Table:
+        """``artifact``'s pooled context over every week, run once, as an in-memory table."""
+        if artifact.id not in self._contexts:
+            assert artifact.context is not None
+            expr = artifact.context(**{p: self._bind(p) for p in artifact.context_params})
+            expr = _named_memtables(expr, self._memtables)
+            digest = expr_digest(expr) if self.keep else None
+            sql = self._kept_sql.get(digest) if digest else None
+            arrow, sql = self.engine.execute(self.backend, expr, sql=sql)
+            if digest:
+                self._keeping_sql[digest] = sql
+            # one chunk per column: Spark cannot take an in-memory table of chunked columns
+            self._contexts[artifact.id] = ibis.memtable(arrow.combine_chunks().to_pandas())
+        return self._contexts[artifact.id]
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
         expr = self.expression(artifact)
@@ -720,13 +740,13 @@ class Study:
     def _delta_expression(self, artifact: Artifact) -> ibis.Table:
         """``artifact`` over the views of the replaced weeks' rows (see _make_week_views)."""
         check_by_week(artifact)
-        views = {
-            p: ibis.table(self.table(p).schema(), name=_week_view(p))
-            for p in artifact.params
-            if p != "config"
-        }
-        expr = artifact.func(**{p: views.get(p, self.config) for p in artifact.params})
-        return _named_memtables(expr, self._memtables)
+
+        def bind(p: str) -> Any:
+            if p == "config":
+                return self.config
+            return ibis.table(self.table(p).schema(), name=_week_view(p))
+
+        return _named_memtables(artifact.func(**self._arguments(artifact, bind)), self._memtables)
 
     def _make_week_views(self) -> None:
         if not self._views_made:
@@ -765,7 +785,7 @@ def check_by_week(artifact: Artifact) -> None:
     """A ``by_week`` artifact reads only rollups kept by week, and ``config``."""
     if not artifact.by_week:
         raise ValueError(f"artifact {artifact.id} is not registered by_week")
-    other = [p for p in artifact.params if p != "config" and not _kept_by_week(p)]
+    other = [p for p in artifact.params if p not in ("config", "context") and not _kept_by_week(p)]
     if other:
         raise ValueError(
             f"artifact {artifact.id} is registered by_week but reads {', '.join(other)}, "
@@ -1118,7 +1138,8 @@ def _compute_all(
     study: Study, chosen: list[Artifact], reporter: Reporter, timings: dict[str, float]
 ) -> dict[str, ArtifactResult]:
     with _timed(timings, "rollups"):
-        needed = {p for a in chosen for p in a.params if p in ROLLUPS} | HEADLINE_ROLLUPS
+        needed = {p for a in chosen for p in (*a.params, *a.context_params) if p in ROLLUPS}
+        needed |= HEADLINE_ROLLUPS
         if study.keep:  # the kept database holds every rollup, whichever artifacts ran
             needed = set(ROLLUPS)
         reporter.start("Building rollups", total=len(needed))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
-from tokencensus.analyses.common import weekly_shares, with_users
+from tokencensus.analyses.common import top_levels, top_model_shares, weekly_shares, with_users
 from tokencensus.analyses.registry import StudyConfig, artifact, section
 from tokencensus.chartspec import Bar, Line, StackedArea
 
@@ -154,27 +154,17 @@ def weekly_tool_call_share(weekly_facts: ibis.Table, user_weekly: ibis.Table) ->
     """,
     order_by=("week", "model"),
     complement=("week",),
+    by_week=True,
+    context=lambda weekly_facts: top_levels(
+        weekly_facts.filter(_.finish_reason == "tool_calls"), 10, "Other"
+    ),
 )
-def top_tool_call_models(weekly_facts: ibis.Table, user_weekly: ibis.Table) -> ibis.Table:
+def top_tool_call_models(
+    weekly_facts: ibis.Table, user_weekly: ibis.Table, context: ibis.Table
+) -> ibis.Table:
     tool = weekly_facts.filter(_.finish_reason == "tool_calls")
-    totals = tool.group_by("model").agg(total=_.tokens.sum())
-    top = totals.order_by([_.total.desc(), _.model]).limit(10).select("model")
-
-    def label(t: ibis.Table) -> ibis.Table:
-        j = t.left_join(top.mutate(is_top=True), t.model == top.model).drop("model_right")
-        return j.mutate(model=ibis.ifelse(j.is_top.notnull(), j.model, "Other"))
-
-    shares = weekly_shares(label(tool), "model", complete=True, excluded=())
-    names = (
-        tool.group_by("model")
-        .agg(name=_.model_name.max())
-        .union(ibis.memtable({"model": ["Other"], "name": ["Other"]}))
-    )
-    out = shares.left_join(names, shares.model == names.model).drop("model_right")
-    users = label(user_weekly.filter(_.tool_call_tokens > 0))
-    return with_users(out, users, ["week", "model"]).select(
-        "week", "model", "name", "tokens", "share", "users"
-    )
+    users = user_weekly.filter(_.tool_call_tokens > 0)
+    return top_model_shares(tool, users, context, "Other")
 
 
 def _weekly_means(weekly_facts: ibis.Table, **means: ibis.Deferred) -> ibis.Table:

@@ -14,6 +14,8 @@ __all__ = [
     "distinct_users",
     "oss_only",
     "sample_shares",
+    "top_levels",
+    "top_model_shares",
     "weekly_shares",
     "with_users",
 ]
@@ -31,21 +33,23 @@ def weekly_shares(
     dim: str,
     *,
     value: str = "tokens",
-    levels: Sequence[str] | None = None,
+    levels: Sequence[str] | ibis.Table | None = None,
     complete: bool = False,
     excluded: Sequence[str] = (UNKNOWN,),
 ) -> ibis.Table:
     """``week, <dim>, <value>, share``: each level's share of the week's total.
 
     Levels in ``excluded`` keep their row (so they are reported) but get a null
-    share and stay out of the denominator.  With ``levels`` every week has a row
-    for each of those levels; with ``complete`` for each level seen in any week
-    (zero-filled), so stacked charts have no holes.
+    share and stay out of the denominator.  With ``levels`` (values, or a table with a
+    ``dim`` column) every week has a row for each of those levels; with ``complete`` for
+    each level seen in any week (zero-filled), so stacked charts have no holes.
     """
     agg = t.group_by("week", dim).agg(**{value: t[value].sum()})
     if levels is not None or complete:
         weeks = agg.select("week").distinct()
-        if levels is not None:
+        if isinstance(levels, ibis.Table):
+            grid_levels = levels.select(dim)
+        elif levels is not None:
             grid_levels = ibis.memtable({dim: list(levels)})
         else:
             grid_levels = agg.filter(~agg[dim].isin(list(excluded))).select(dim).distinct()
@@ -143,3 +147,31 @@ def sample_shares(
         sample_events=out.sample_events,
         users=out.users,
     )
+
+
+def top_levels(t: ibis.Table, n: int, other: str) -> ibis.Table:
+    """``model, name``: the ``n`` models of ``t`` with the most tokens over every week
+    (ties by model id), then ``other`` when ``t`` holds more models than those."""
+    totals = t.group_by("model").agg(total=_.tokens.sum(), name=_.model_name.max())
+    top = totals.order_by([_.total.desc(), _.model]).limit(n).select("model", "name")
+    rest = ibis.memtable({"model": [other], "name": [other]})
+    return top.union(rest.filter(totals.count().as_scalar() > n))
+
+
+def top_model_shares(
+    facts: ibis.Table, users: ibis.Table, levels: ibis.Table, other: str
+) -> ibis.Table:
+    """``week, model, name, tokens, share, users``: each week's tokens of ``facts`` split
+    among the models of ``levels`` (:func:`top_levels`, computed over every week), the
+    rest as ``other``; a row for every level each week.  Each week's rows come from that
+    week's rows alone, given ``levels``."""
+
+    def label(t: ibis.Table) -> ibis.Table:
+        top = levels.select("model").mutate(is_top=True)
+        j = t.left_join(top, t.model == top.model).drop("model_right")
+        return j.mutate(model=ibis.ifelse(j.is_top.notnull(), j.model, other)).drop("is_top")
+
+    shares = weekly_shares(label(facts), "model", levels=levels, excluded=())
+    out = shares.left_join(levels, shares.model == levels.model).drop("model_right")
+    out = with_users(out, label(users), ["week", "model"])
+    return out.select("week", "model", "name", "tokens", "share", "users")

@@ -13,8 +13,14 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
-from tokencensus.analyses.common import oss_only, weekly_shares, with_users
-from tokencensus.analyses.registry import StudyConfig, artifact, section
+from tokencensus.analyses.common import (
+    oss_only,
+    top_levels,
+    top_model_shares,
+    weekly_shares,
+    with_users,
+)
+from tokencensus.analyses.registry import artifact, section
 from tokencensus.catalog import SIZE_CLASSES, SOURCE_TYPES
 from tokencensus.chartspec import Bar, Line, StackedArea, StackedBar
 
@@ -131,27 +137,15 @@ def oss_author_tokens(weekly_facts: ibis.Table, user_models: ibis.Table) -> ibis
     """,
     order_by=("week", "model"),
     complement=("week",),
+    by_week=True,
+    context=lambda weekly_facts, config: top_levels(
+        oss_only(weekly_facts), config.top_oss_models, "Other OSS"
+    ),
 )
 def top_oss_model_share(
-    weekly_facts: ibis.Table, user_weekly: ibis.Table, config: StudyConfig
+    weekly_facts: ibis.Table, user_weekly: ibis.Table, context: ibis.Table
 ) -> ibis.Table:
-    oss = oss_only(weekly_facts)
-    totals = oss.group_by("model").agg(total=_.tokens.sum())
-    top = totals.order_by([_.total.desc(), _.model]).limit(config.top_oss_models).select("model")
-
-    def label(t: ibis.Table) -> ibis.Table:
-        j = t.left_join(top.mutate(is_top=True), t.model == top.model).drop("model_right")
-        return j.mutate(model=ibis.ifelse(j.is_top.notnull(), j.model, "Other OSS"))
-
-    shares = weekly_shares(label(oss), "model", complete=True, excluded=())
-    names = (
-        oss.group_by("model")
-        .agg(name=_.model_name.max())
-        .union(ibis.memtable({"model": ["Other OSS"], "name": ["Other OSS"]}))
-    )
-    out = shares.left_join(names, shares.model == names.model).drop("model_right")
-    out = with_users(out, label(oss_only(user_weekly)), ["week", "model"])
-    return out.select("week", "model", "name", "tokens", "share", "users")
+    return top_model_shares(oss_only(weekly_facts), oss_only(user_weekly), context, "Other OSS")
 
 
 @artifact(

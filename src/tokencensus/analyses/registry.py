@@ -24,7 +24,11 @@ account by construction (F12), published only where the row's users reach the fl
 that week's rows of its inputs alone, which must all be rollups kept by week (``ByWeek``
 upkeep) or ``config``: an incremental run keeps such a result with the rollups and
 recomputes only the new, changed and removed weeks' rows.  Rankings over the window,
-grids of levels seen in any week and distinct counts over several weeks are not by week.
+grids of levels seen in any week and distinct counts over several weeks are not by week,
+unless they come from ``context``: a small table pooled over every week (F3's top
+models), computed first by the runner and passed to the function as its ``context``
+parameter, an in-memory table.  A by-week result is then reused only while its context
+is the same (the content is part of the expression).
 Captions may use ``{facts}`` the runner fills: ``{events}``, ``{sample_events}``,
 ``{first_week}``, ``{last_week}``, ``{weeks}``, ``{min_users}``, ``{recent_weeks}``,
 ``{label_threshold}``.
@@ -126,6 +130,14 @@ class Artifact:
     single_account: tuple[str, ...] = ()
     #: Rows for a week come from that week's input rows alone (see the module docstring).
     by_week: bool = False
+    #: The pooled table passed as the ``context`` parameter (see the module docstring).
+    context: Callable[..., Any] | None = None
+
+    @property
+    def context_params(self) -> tuple[str, ...]:
+        if self.context is None:
+            return ()
+        return tuple(inspect.signature(self.context).parameters)
 
     @property
     def is_table(self) -> bool:
@@ -165,6 +177,7 @@ def artifact(
     complement: tuple[str, ...] | None = None,
     single_account: tuple[str, ...] = (),
     by_week: bool = False,
+    context: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as the artifact ``id`` (F1..F29, T1..T3)."""
 
@@ -172,6 +185,10 @@ def artifact(
         if id in ARTIFACTS:
             raise ValueError(f"artifact {id} registered twice")
         params = tuple(inspect.signature(func).parameters)
+        if ("context" in params) != (context is not None):
+            raise ValueError(
+                f"artifact {id}: a context function and a 'context' parameter go together"
+            )
         ARTIFACTS[id] = Artifact(
             id=id,
             title=title,
@@ -189,6 +206,7 @@ def artifact(
             complement=complement,
             single_account=single_account,
             by_week=by_week,
+            context=context,
         )
         return func
 
