@@ -656,7 +656,10 @@ class Study:
             arrow, sql = self.engine.execute(self.backend, expr, sql=sql)
             if digest:
                 self._keeping_sql[digest] = sql
-            # one chunk per column: Spark cannot take an in-memory table of chunked columns
+            # rows sorted: a context is a set of levels, the same whatever order a query
+            # gives them in (a kept result is reused while it is the same); one chunk per
+            # column: Spark cannot take an in-memory table of chunked columns
+            arrow = arrow.sort_by([(c, "ascending") for c in arrow.column_names])
             self._contexts[artifact.id] = ibis.memtable(arrow.combine_chunks().to_pandas())
         return self._contexts[artifact.id]
 
