@@ -430,7 +430,7 @@ class Study:
         rows: dict[str, list[str]] = {"model": [], "name": [], "family": []}
         for requested in self.config.retention_models:
             slug = self.catalog.resolve(requested)
-            if slug is None:
+            if slug is None or slug in rows["model"]:  # each model once (F25 counts rows)
                 continue
             info = self.catalog.get(slug)
             variant_of = info["variant_of"]

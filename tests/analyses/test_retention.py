@@ -127,3 +127,15 @@ def test_no_boomerang_for_small_wiggles_or_small_cohorts():
     ].empty
     small = curves({"a": [1, 0.3, 0.1, 0.4]}, users=20)  # under min_cohort_users (50)
     assert detect_cohort_patterns(small, CFG)[1]["boomerang"].empty
+
+
+def test_a_model_named_twice_is_followed_once(small_catalog, engine_name):
+    """Users are counted as rows of one model x user x month: naming a model twice (or
+    by an alias and its slug) must not count anyone twice."""
+    rows = uses("u1", 1, 2) + uses("u2", 1) + uses("u3", 2)
+    once = compute(make_events(rows), small_catalog, engine_name=engine_name,
+                   config=StudyConfig(min_users=0, retention_models=(R1,)), ids=["F25"])["F25"]  # fmt: skip
+    twice = compute(make_events(rows), small_catalog, engine_name=engine_name,
+                    config=StudyConfig(min_users=0, retention_models=(R1, R1)), ids=["F25"])["F25"]  # fmt: skip
+    pd.testing.assert_frame_equal(once.reset_index(drop=True), twice.reset_index(drop=True))
+    assert once["cohort_users"].tolist()[0] == 2
