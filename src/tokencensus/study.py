@@ -132,17 +132,19 @@ class Study:
         self._keys: dict[str, str] = {}
         self._open_transaction = False
         #: By-week artifact results kept beside the rollups (kept table -> digest of the
-        #: SQL that computes it from them): those the database held, those this run keeps.
+        #: expression that computes it from them): those the database held, those this
+        #: run keeps.
         self._kept_results: dict[str, str] = {}
         self._keeping_results: dict[str, str] = {}
         #: SQL compiled by the last kept run, by expression digest (every artifact's, and
-        #: each by-week result's query over the replaced weeks' views): reused, not
+        #: each by-week result's query over the replaced weeks' rows): reused, not
         #: compiled again, when this run builds the same expression.
         self._kept_sql: dict[str, str] = {}
         self._kept_delta_sql: dict[str, str] = {}
         self._keeping_sql: dict[str, str] = {}
         self._keeping_delta_sql: dict[str, str] = {}
-        self._views_made = False
+        #: Rollups whose replaced weeks' rows this run copied for the by-week queries.
+        self._week_tables: set[str] = set()
         #: Artifacts' pooled contexts (see ``Artifact.context``), computed once per run.
         self._contexts: dict[str, ibis.Table] = {}
         self.results_info: dict[str, list[str]] = {"updated": [], "computed": []}
@@ -376,7 +378,6 @@ class Study:
             .to_pyarrow()
             .to_pandas()
         )
-        resolved = [self.catalog.resolve(m) for m in per_model["model"]]
         # the model strings of changed and removed weeks' old pass outputs too: what they
         # gave a kept Sums rollup (through the model attributes) is subtracted key by key
         raws = list(per_model["model"])
@@ -384,13 +385,11 @@ class Study:
             old = self._previous["events_grain"].select("model").distinct().to_pyarrow()
             seen = set(raws)
             raws += sorted(m for m in old.column(0).to_pylist() if m not in seen)
+        slugs = [self.catalog.resolve(m) for m in raws]
         model_map = pa.table(
-            {
-                "raw": pa.array(raws, pa.string()),
-                "slug": pa.array([self.catalog.resolve(m) for m in raws], pa.string()),
-            }
+            {"raw": pa.array(raws, pa.string()), "slug": pa.array(slugs, pa.string())}
         )
-        unknown = per_model.loc[[s is None for s in resolved]]
+        unknown = per_model.loc[[s is None for s in slugs[: len(per_model)]]]
         self.unknown_models = unknown.sort_values(["tokens", "model"], ascending=[False, True])
         load = self.engine.load_arrow
         self.tables["model_map"] = load(self.backend, "model_map", model_map)
@@ -651,11 +650,8 @@ class Study:
             assert artifact.context is not None
             expr = artifact.context(**{p: self._bind(p) for p in artifact.context_params})
             expr = _named_memtables(expr, self._memtables)
-            digest = expr_digest(expr) if self.keep else None
-            sql = self._kept_sql.get(digest) if digest else None
-            arrow, sql = self.engine.execute(self.backend, expr, sql=sql)
-            if digest:
-                self._keeping_sql[digest] = sql
+            sql = self._compiled(expr)[1] if self.keep else None
+            arrow, _ = self.engine.execute(self.backend, expr, sql=sql)
             # rows sorted: a context is a set of levels, the same whatever order a query
             # gives them in (a kept result is reused while it is the same); one chunk per
             # column: Spark cannot take an in-memory table of chunked columns
@@ -711,23 +707,17 @@ class Study:
         before privacy and ``post``, every week's rows: when the kept rollups were
         updated (not rebuilt) and the kept result was computed from the same
         expression, only the rows of the weeks this run replaces are recomputed, by a
-        query over views of those weeks' rollup rows; otherwise the whole result is
+        query over copies of those weeks' rollup rows; otherwise the whole result is
         computed and kept.
         """
-        digest = expr_digest(expr)
-        sql = self._kept_sql.get(digest) if digest else None
-        if sql is None:
-            sql = self.engine.compile(self.backend, expr)
+        digest, sql = self._compiled(expr)
         if digest is None or not artifact.by_week:
-            if digest is not None:
-                self._keeping_sql[digest] = sql
             return self.engine.execute(self.backend, expr, sql=sql)
-        self._keeping_sql[digest] = sql
         name = f"result_{artifact.id}"
         delta_sql = self._kept_delta_sql.get(digest)
         if self._delta is not None and self._kept_results.get(name) == digest and delta_sql:
             if self._replaced:
-                self._make_week_views()
+                self._make_week_tables(artifact)
                 self.engine.replace_partitions(
                     self.backend, name, "week", self._replaced, expr, sql=delta_sql
                 )
@@ -740,22 +730,35 @@ class Study:
         self._keeping_delta_sql[digest] = delta_sql
         return self.engine.read_kept_result(self.backend, name, expr), sql
 
+    def _compiled(self, expr: ibis.Table) -> tuple[str | None, str]:
+        """``expr``'s digest (None: not digestible) and SQL: what the last kept run
+        compiled for the same expression, else compiled now; kept for the next run."""
+        digest = expr_digest(expr)
+        sql = self._kept_sql.get(digest) if digest else None
+        if sql is None:
+            sql = self.engine.compile(self.backend, expr)
+        if digest is not None:
+            self._keeping_sql[digest] = sql
+        return digest, sql
+
     def _delta_expression(self, artifact: Artifact) -> ibis.Table:
-        """``artifact`` over the views of the replaced weeks' rows (see _make_week_views)."""
+        """``artifact`` over the replaced weeks' rows of its rollups (_make_week_tables)."""
         check_by_week(artifact)
 
         def bind(p: str) -> Any:
             if p == "config":
                 return self.config
-            return ibis.table(self.table(p).schema(), name=_week_view(p))
+            return ibis.table(self.table(p).schema(), name=_week_table(p))
 
         return _named_memtables(artifact.func(**self._arguments(artifact, bind)), self._memtables)
 
-    def _make_week_views(self) -> None:
-        if not self._views_made:
-            by_week = {_week_view(n): n for n in ROLLUPS if _kept_by_week(n)}
-            self.engine.week_views(self.backend, by_week, "week", self._delta or [])
-            self._views_made = True
+    def _make_week_tables(self, artifact: Artifact) -> None:
+        """The replaced weeks' rows of the rollups ``artifact`` reads, copied once a run."""
+        todo = [p for p in artifact.params if _kept_by_week(p) and p not in self._week_tables]
+        if todo:
+            tables = {_week_table(p): p for p in todo}
+            self.engine.week_tables(self.backend, tables, "week", self._delta or [])
+            self._week_tables.update(todo)
 
     def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
         rows = []
@@ -775,7 +778,7 @@ class Study:
         return out.reset_index(drop=True)
 
 
-def _week_view(rollup: str) -> str:
+def _week_table(rollup: str) -> str:
     return f"replaced_weeks_{rollup}"
 
 

@@ -111,11 +111,11 @@ class Engine(ABC):
         come to zero deleted (null keys match null keys)."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
-    def week_views(
-        self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
+    def week_tables(
+        self, backend: ibis.BaseBackend, tables: dict[str, str], column: str, values: Sequence[Any]
     ) -> None:
-        """Tables (``name -> kept table``, temporary: views or copies) of the kept tables'
-        rows whose ``column`` is in ``values``, for queries compiled once against them."""
+        """Temporary tables (``name -> kept table``) of the kept tables' rows whose
+        ``column`` is in ``values``, for queries compiled once against them."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:

@@ -178,15 +178,15 @@ class DuckDBEngine(Engine):
         backend.raw_sql(f"DROP TABLE temp.main.{scratch}")
         return backend.table(name)
 
-    def week_views(
-        self, backend: ibis.BaseBackend, views: dict[str, str], column: str, values: Sequence[Any]
+    def week_tables(
+        self, backend: ibis.BaseBackend, tables: dict[str, str], column: str, values: Sequence[Any]
     ) -> None:
         # copied once into small temp tables (one week of user_weekly: ~70K of its 5.2M
         # rows at 100M events): the 20 by-week queries then scan those, not the kept file
         listed = ", ".join(_date_literal(v) for v in values) or "NULL"
-        for view, table in views.items():
+        for copy, table in tables.items():
             backend.raw_sql(
-                f"CREATE OR REPLACE TEMP TABLE {_quote(view)} AS SELECT * FROM "
+                f"CREATE OR REPLACE TEMP TABLE {_quote(copy)} AS SELECT * FROM "
                 f"main.{_quote(table)} WHERE {_quote(column)} IN ({listed})"
             )
 

@@ -179,12 +179,8 @@ def _parse_mapping(text: str, source: str) -> Mapping:
 
 @functools.lru_cache(maxsize=8)
 def _load_mapping_cached(path: str | None) -> Mapping:
-    if path is None:
-        return _parse_mapping(_data_text("mapping.csv"), "data/mapping.csv")
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"Mapping file {path} does not exist. Pass an existing CSV file.")
-    return _parse_mapping(p.read_text(encoding="utf-8"), str(p))
+    source = "data/mapping.csv" if path is None else str(Path(path))
+    return _parse_mapping(mapping_text(path), source)
 
 
 def mapping_text(path: str | Path | None = None) -> str:
