@@ -67,7 +67,23 @@ def test_store_is_read_directly(full: Any, demo_store: Path) -> None:
     assert "validated and deduplicated" in load["validation"]
     assert full.manifest["rows"]["read"] == full.manifest["rows"]["events"] == 100_000
     assert not (full.out_dir / "quarantine.jsonl").exists()
-    assert (full.out_dir / CACHE_DIR / "index.json").exists()
+    # a plain DuckDB run never reads the rollup cache, so it writes none either
+    assert load["rollup_cache"] is None
+    assert not (full.out_dir / CACHE_DIR).exists()
+
+
+def test_plain_run_leaves_an_existing_cache_alone(demo_store: Path, tmp_path: Path) -> None:
+    first = run_study([demo_store], tmp_path, artifacts=["T2"], write_report=False,
+                      incremental=True)  # fmt: skip
+    assert first.manifest["load"]["rollup_cache"] == str(tmp_path / CACHE_DIR)
+    index = (tmp_path / CACHE_DIR / "index.json").read_text()
+    gens = sorted(p.name for p in (tmp_path / CACHE_DIR).iterdir() if p.is_dir())
+    run_study([demo_store], tmp_path, artifacts=["T2"], write_report=False)
+    assert (tmp_path / CACHE_DIR / "index.json").read_text() == index
+    assert sorted(p.name for p in (tmp_path / CACHE_DIR).iterdir() if p.is_dir()) == gens
+    again = run_study([demo_store], tmp_path, artifacts=["T2"], write_report=False,
+                      incremental=True)  # fmt: skip
+    assert again.manifest["load"]["weeks_read"] == 0
 
 
 def test_store_events_folder_is_the_store(demo_store: Path, tmp_path: Path) -> None:
@@ -98,7 +114,7 @@ def test_incremental_reads_only_the_new_week(full: Any, demo_store: Path, tmp_pa
     weeks = _weeks(demo_store)
     view = _view(demo_store, tmp_path / "store", weeks[:-1])
     out = tmp_path / "out"
-    first = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False)
+    first = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
     assert first.manifest["load"]["weeks_read"] == len(weeks) - 1
     (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
     again = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
@@ -122,7 +138,7 @@ def test_incremental_reads_only_the_new_week(full: Any, demo_store: Path, tmp_pa
 
 def test_incremental_recomputes_weeks_the_window_cuts(demo_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run_study([demo_store], out, artifacts=["T2"], write_report=False)
+    run_study([demo_store], out, artifacts=["T2"], write_report=False, incremental=True)
     config = StudyConfig(start=date(2025, 1, 15), end=date(2025, 6, 10))
     inc = run_study(
         [demo_store], out, artifacts=EVERY_ROLLUP, write_report=False, config=config,
@@ -275,11 +291,12 @@ def test_kept_rollups_are_rebuilt_when_their_grain_or_the_catalog_changes(
     view = _view(demo_store, tmp_path / "store", weeks)
     out = tmp_path / "out"
     run_study([view], out, artifacts=["T2"], write_report=False, incremental=True)
-    # a plain run re-reads a touched week: the grain the kept rollups had for it is gone
+    # a touched week whose old grain was deleted from the cache (disk cleaned up, say)
     part = next((weeks[5]).glob("part-*.parquet"))
     stat = part.stat()
     os.utime(part, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    run_study([view], out, artifacts=["T2"], write_report=False)
+    for gen in (out / CACHE_DIR).glob("g*"):
+        shutil.rmtree(gen)
     touched = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
     assert _kept(touched).startswith(f"rebuilt: the cached grain kept week {weeks[5].name[5:]}")
     _same_results(full, touched)
