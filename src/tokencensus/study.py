@@ -565,17 +565,24 @@ class Study:
         else:
             expr = spec.func(**{p: self._bind(p) for p in spec.params})
             self.tables[name] = self.engine.materialize(self.backend, name, expr, kept=self.keep)
+            if self.keep and isinstance(spec.upkeep, ByWeek):
+                self._compiled(self._upkeep_rows(spec))  # kept for the next run's update
         return self.tables[name]
+
+    def _upkeep_rows(self, spec: Rollup) -> ibis.Table:
+        """``spec``'s rows of the weeks this run adds (:meth:`_delta_weeks`)."""
+        rows = spec.func(**{p: self._bind(p, self._delta_weeks()) for p in spec.params})
+        return _named_memtables(rows, self._memtables)
 
     def _update_kept(self, spec: Rollup) -> ibis.Table:
         """The kept rollup ``spec`` with the new and changed weeks in, the removed out."""
         assert self._delta is not None
         if not self._replaced:
             return self.backend.table(spec.name)
-        new = spec.func(**{p: self._bind(p, self._delta) for p in spec.params})
+        new = self._upkeep_rows(spec)
         if isinstance(spec.upkeep, ByWeek):
             return self.engine.replace_partitions(
-                self.backend, spec.name, "week", self._replaced, new
+                self.backend, spec.name, "week", self._replaced, new, sql=self._compiled(new)[1]
             )
         assert isinstance(spec.upkeep, Sums)
         old = None
@@ -630,15 +637,25 @@ class Study:
                 self.engine.release_input(self.backend, name)
                 self._released.add(name)
 
-    def _bind(self, param: str, weeks: list[date] | None = None) -> Any:
-        """``param``'s table (or the config); with ``weeks``, a pass output's or a
-        by-week rollup's rows of those weeks only (other tables whole)."""
+    def _bind(self, param: str, weeks: list[date] | ibis.Table | None = None) -> Any:
+        """``param``'s table (or the config); with ``weeks`` (dates, or a table of them),
+        a pass output's or a by-week rollup's rows of those weeks only (other tables whole)."""
         if param == "config":
             return self.config
         table = self.table(param)
         if weeks is not None and (param in PASS_OUTPUTS or _kept_by_week(param)):
-            return table.filter(table.week.isin(weeks))
+            listed = weeks.week if isinstance(weeks, ibis.Table) else weeks
+            return table.filter(table.week.isin(listed))
         return table
+
+    def _delta_weeks(self) -> ibis.Table:
+        """The weeks this run adds to the kept rollups, as a table: the rollup upkeep
+        filters by it rather than by listed dates, so its expressions, and the SQL kept
+        for them, are the same from one run to the next."""
+        if "delta_weeks" not in self.tables:
+            weeks = pa.table({"week": pa.array(self._delta or [], pa.date32())})
+            self.tables["delta_weeks"] = self.engine.load_arrow(self.backend, "delta_weeks", weeks)
+        return self.tables["delta_weeks"]
 
     def expression(self, artifact: Artifact, weeks: list[date] | None = None) -> ibis.Table:
         """``artifact``'s expression over the rollups; with ``weeks`` (``by_week``

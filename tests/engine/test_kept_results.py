@@ -237,3 +237,33 @@ def test_a_kept_run_reuses_the_sql_it_compiled(
     again = run_study([demo_store], out, artifacts=chosen, write_report=False, incremental=True)
     assert compiled == []
     _same(first, again)
+
+
+def test_the_weekly_rollup_update_reuses_the_sql_kept_for_it(
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run that builds the kept rollups compiles each by-week rollup's update for the
+    next run (it filters by a table of the added weeks, not by their dates), so adding
+    a week compiles no rollup update, and the numbers equal a fresh run's."""
+    from tests.engine.test_loading import EVERY_ROLLUP, _same_results
+    from tokencensus.engine.duckdb import DuckDBEngine
+
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-1])
+    out = tmp_path / "out"
+    run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
+    updates: list[Any] = []
+    real = DuckDBEngine.compile
+
+    def counted(self: DuckDBEngine, backend: Any, expr: Any) -> str:
+        if any(t.name == "delta_weeks" for t in expr.op().find(ibis.expr.operations.DatabaseTable)):
+            updates.append(expr)
+        return real(self, backend, expr)
+
+    monkeypatch.setattr(DuckDBEngine, "compile", counted)
+    added = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
+    assert added.manifest["load"]["kept_rollups"].startswith("updated: 1 week(s) added")
+    assert updates == []
+    fresh = run_study([view], tmp_path / "fresh", artifacts=EVERY_ROLLUP, write_report=False)
+    _same_results(fresh, added)

@@ -94,8 +94,9 @@ class Engine(ABC):
         sql: str | None = None,
     ) -> ibis.Table:
         """In the kept table ``name``: delete the rows whose ``column`` is in ``values``
-        and insert ``rows`` (computed first, so they may read the rows they replace).
-        With ``sql`` the rows are that query's (``rows`` only brings its in-memory tables)."""
+        and insert ``rows`` (computed first when they read ``name``: they may read the
+        rows they replace).  With ``sql`` the rows are that query's (``rows`` only brings
+        its in-memory tables)."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def add_sums(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
 
 from tokencensus.engine.base import Engine
@@ -134,16 +135,23 @@ class DuckDBEngine(Engine):
         *,
         sql: str | None = None,
     ) -> ibis.Table:
-        scratch = _quote(f"_tc_{uuid.uuid4().hex[:12]}")
         backend._run_pre_execute_hooks(rows)
         query = sql if sql is not None else backend.compile(rows)
-        backend.raw_sql(f"CREATE TEMP TABLE {scratch} AS {query}")
+        target = f"main.{_quote(name)}"
+        delete = ""
         if values:
             listed = ", ".join(_date_literal(v) for v in values)
-            backend.raw_sql(f"DELETE FROM main.{_quote(name)} WHERE {_quote(column)} IN ({listed})")
-        backend.raw_sql(
-            f"INSERT INTO main.{_quote(name)} BY NAME SELECT * FROM temp.main.{scratch}"
-        )
+            delete = f"DELETE FROM {target} WHERE {_quote(column)} IN ({listed})"
+        if not _reads(rows, name) and _quote(name) not in query:  # straight in
+            if delete:
+                backend.raw_sql(delete)
+            backend.raw_sql(f"INSERT INTO {target} BY NAME {query}")
+            return backend.table(name)
+        scratch = _quote(f"_tc_{uuid.uuid4().hex[:12]}")
+        backend.raw_sql(f"CREATE TEMP TABLE {scratch} AS {query}")
+        if delete:
+            backend.raw_sql(delete)
+        backend.raw_sql(f"INSERT INTO {target} BY NAME SELECT * FROM temp.main.{scratch}")
         backend.raw_sql(f"DROP TABLE temp.main.{scratch}")
         return backend.table(name)
 
@@ -265,6 +273,11 @@ class DuckDBEngine(Engine):
 
 #: The kept database's record of what its rollups hold (one JSON row).
 _KEPT_STATE = "tokencensus_kept_state"
+
+
+def _reads(expr: ibis.Table, name: str) -> bool:
+    """Whether ``expr`` reads the table ``name`` (then its rows are computed first)."""
+    return any(t.name == name for t in expr.op().find(ops.DatabaseTable))
 
 
 def _date_literal(value: Any) -> str:
