@@ -468,16 +468,19 @@ class Study:
         known_tokens = ibis.ifelse(wf.known, wf.tokens, 0)
         oss = wf.source_type.isin(OSS_SOURCE_TYPES)
         row = (
-            wf.aggregate(
-                events=wf.requests.sum(),
-                tokens=wf.tokens.sum(),
-                known_tokens=known_tokens.sum(),
-                oss_tokens=ibis.ifelse(oss, wf.tokens, 0).sum(),
-                chinese_oss_tokens=ibis.ifelse(wf.source_type == "Chinese OSS", wf.tokens, 0).sum(),
-                models=wf.model.nunique(where=wf.known),
-                authors=wf.author.nunique(where=wf.known),
+            self._fetch(
+                wf.aggregate(
+                    events=wf.requests.sum(),
+                    tokens=wf.tokens.sum(),
+                    known_tokens=known_tokens.sum(),
+                    oss_tokens=ibis.ifelse(oss, wf.tokens, 0).sum(),
+                    chinese_oss_tokens=ibis.ifelse(
+                        wf.source_type == "Chinese OSS", wf.tokens, 0
+                    ).sum(),
+                    models=wf.model.nunique(where=wf.known),
+                    authors=wf.author.nunique(where=wf.known),
+                )
             )
-            .to_pyarrow()
             .to_pandas()
             .iloc[0]
         )
@@ -492,6 +495,13 @@ class Study:
             **self._headline_usage(wf),
         }
 
+    def _fetch(self, expr: ibis.Table) -> pa.Table:
+        """A small query's rows; in a kept run by the SQL kept for it (see ``_compiled``)."""
+        if not self.keep:
+            return expr.to_pyarrow()
+        expr = _named_memtables(expr, self._memtables)
+        return self.engine.execute(self.backend, expr, sql=self._compiled(expr)[1])[0]
+
     # ------------------------------------------------- headline: usage (report front page)
     def _headline_usage(self, wf: ibis.Table) -> dict[str, Any]:
         """Reasoning, tool-call and programming shares and the median cost per 1M tokens.
@@ -505,16 +515,14 @@ class Study:
         from tokencensus.analyses.common import sample_shares
         from tokencensus.enrich.classify.taxonomy import OTHERS
 
-        row = (
+        row = self._fetch(
             wf.aggregate(
                 tokens=wf.tokens.sum(),
                 known_tokens=ibis.ifelse(wf.known, wf.tokens, 0).sum(),
                 reasoning_tokens=ibis.ifelse(wf.known & wf.reasoning, wf.tokens, 0).sum(),
                 tool_tokens=ibis.ifelse(wf.finish_reason == "tool_calls", wf.tokens, 0).sum(),
             )
-            .to_pyarrow()
-            .to_pylist()[0]
-        )
+        ).to_pylist()[0]
         tokens, known = int(row["tokens"] or 0), int(row["known_tokens"] or 0)
         paid = (
             wf.filter(wf.known & ~wf.is_byok)
@@ -523,7 +531,7 @@ class Study:
         )
         paid = paid.filter((paid.tokens > 0) & (paid.cost_usd > 0))
         per_m = paid.select(cost_per_m=(paid.cost_usd / paid.tokens * 1e6).cast("float64"))
-        costs = per_m.to_pyarrow().column("cost_per_m").to_pylist()
+        costs = self._fetch(per_m).column("cost_per_m").to_pylist()
         out: dict[str, Any] = {
             "reasoning_share": int(row["reasoning_tokens"] or 0) / known if known else None,
             "tool_call_share": int(row["tool_tokens"] or 0) / tokens if tokens else None,
@@ -536,7 +544,7 @@ class Study:
         labels = self.table("sampled_labels")
         named = labels.filter(labels.category != OTHERS).mutate(window=ibis.literal("all"))
         prog = sample_shares(named, ["window"], "category", levels=["Programming"])
-        rows = prog.filter(prog.category == "Programming").to_pyarrow().to_pylist()
+        rows = self._fetch(prog.filter(prog.category == "Programming")).to_pylist()
         if rows and rows[0]["share"] is not None:
             out["programming_share"] = float(rows[0]["share"])
             out["programming_share_low"] = rows[0]["share_low"]
@@ -979,8 +987,7 @@ def run_study(
                     f"None of the {summary.loaded:,} valid events falls inside the window "
                     f"{config.start or '...'} to {config.end or '...'}; widen --start/--end."
                 )
-            results = _compute_all(study, chosen, reporter, timings)
-            headline = study.headline()
+            results, headline = _compute_all(study, chosen, reporter, timings)
         finally:
             eng.close(backend)
 
@@ -1119,8 +1126,7 @@ def _run_on_aggregates(
             study.load_aggregates(weekly, source=source, store=root)
         if study.counts["events"] == 0 and not weekly.num_rows:
             raise InputError(f"Store {root} holds no aggregate rows from {source}.")
-        results = _compute_all(study, runnable, reporter, timings)
-        headline = study.headline()
+        results, headline = _compute_all(study, runnable, reporter, timings)
     finally:
         eng.close(backend)
     skipped = {a.id: EVENT_ONLY_ARTIFACTS.get(a.id, "request-level data") for a in chosen
@@ -1166,7 +1172,7 @@ HEADLINE_ROLLUPS = frozenset({"weekly_facts", "sampled_labels"})
 
 def _compute_all(
     study: Study, chosen: list[Artifact], reporter: Reporter, timings: dict[str, float]
-) -> dict[str, ArtifactResult]:
+) -> tuple[dict[str, ArtifactResult], dict[str, Any]]:
     with _timed(timings, "rollups"):
         needed = {p for a in chosen for p in (*a.params, *a.context_params) if p in ROLLUPS}
         needed |= HEADLINE_ROLLUPS
@@ -1185,10 +1191,12 @@ def _compute_all(
         for a in chosen:
             results[a.id] = study.compute(a)
             reporter.advance()
-        # the kept rollups and by-week results change together, in one transaction
+        headline = study.headline()
+        # the kept rollups and by-week results change together, in one transaction (with
+        # the SQL of this run's queries, the headline's included)
         study.commit_kept()
         reporter.finish()
-    return results
+    return results, headline
 
 
 def _store_summary(store: StoreWeeks, out: Path) -> ReadSummary:

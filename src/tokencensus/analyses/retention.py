@@ -20,6 +20,8 @@ Only cohorts of at least the minimum size (default 50 users) are assessed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -147,29 +149,33 @@ def detect_cohort_patterns(
     found: list[dict[str, object]] = []
     boom: list[dict[str, object]] = []
     data = df[df["retention"].notna() & (df["cohort_users"].fillna(0) >= config.min_cohort_users)]
-    for model, g in data.groupby("model", sort=True):
-        curves = {
-            c: grp.set_index("month_offset")["retention"].sort_index()
-            for c, grp in g.groupby("cohort_month", sort=True)
-        }
+    # model -> cohort -> {offset: retention}, as plain dicts (a few hundred rows: pandas
+    # indexing per cohort and offset cost more than the rules)
+    by_model: dict[Any, dict[Any, dict[int, float]]] = {}
+    for model, cohort, k, r in zip(
+        data["model"], data["cohort_month"], data["month_offset"], data["retention"], strict=True
+    ):
+        by_model.setdefault(model, {}).setdefault(cohort, {})[int(k)] = float(r)
+    for model in sorted(by_model):
+        curves = by_model[model]
         cohorts = sorted(curves)
         for i, c in enumerate(cohorts):
             later = cohorts[i + 1 :]
             for k in config.foundational_offsets:
-                if k not in curves[c].index:
+                if k not in curves[c]:
                     continue
-                peers = [curves[x][k] for x in later if k in curves[x].index]
+                peers = [curves[x][k] for x in later if k in curves[x]]
                 if len(peers) < 2:
                     continue
                 median = float(np.median(peers))
-                margin = float(curves[c][k]) - median
+                margin = curves[c][k] - median
                 if margin >= config.foundational_margin:
                     found.append(
                         {
                             "model": model,
                             "cohort_month": c,
                             "month_offset": k,
-                            "retention": float(curves[c][k]),
+                            "retention": curves[c][k],
                             "later_cohorts": len(peers),
                             "later_median": median,
                             "margin": margin,
@@ -178,20 +184,21 @@ def detect_cohort_patterns(
                 break  # judged at the largest observable offset only
         for c in cohorts:
             curve = curves[c]
-            offsets = [k for k in curve.index if k >= 1]
-            for b in offsets[1:]:
-                before = curve[[k for k in offsets if k < b]]
-                trough_at = int(before.idxmin())
-                rise = float(curve[b]) - float(before.min())
+            offsets = sorted(k for k in curve if k >= 1)
+            trough_at = offsets[0] if offsets else 0
+            for prev, b in zip(offsets, offsets[1:], strict=False):
+                if curve[prev] < curve[trough_at]:  # the lowest before b, first when tied
+                    trough_at = prev
+                rise = curve[b] - curve[trough_at]
                 if rise >= config.boomerang_rise:
                     boom.append(
                         {
                             "model": model,
                             "cohort_month": c,
                             "trough_offset": trough_at,
-                            "trough": float(before.min()),
-                            "rise_offset": int(b),
-                            "retention": float(curve[b]),
+                            "trough": curve[trough_at],
+                            "rise_offset": b,
+                            "retention": curve[b],
                             "rise": rise,
                         }
                     )
