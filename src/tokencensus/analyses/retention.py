@@ -20,6 +20,7 @@ Only cohorts of at least the minimum size (default 50 users) are assessed.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import ibis
@@ -186,7 +187,7 @@ def detect_cohort_patterns(
             curve = curves[c]
             offsets = sorted(k for k in curve if k >= 1)
             trough_at = offsets[0] if offsets else 0
-            for prev, b in zip(offsets, offsets[1:], strict=False):
+            for prev, b in itertools.pairwise(offsets):
                 if curve[prev] < curve[trough_at]:  # the lowest before b, first when tied
                     trough_at = prev
                 rise = curve[b] - curve[trough_at]
