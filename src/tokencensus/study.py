@@ -8,7 +8,9 @@ on first use, and every artifact reads only those.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +31,7 @@ from tokencensus.analyses.common import OSS_SOURCE_TYPES
 from tokencensus.catalog import Catalog, load_catalog
 from tokencensus.engine import connect, get_engine
 from tokencensus.engine.base import Engine
-from tokencensus.engine.digest import expr_digest
+from tokencensus.engine.digest import MEMTABLE_PREFIX, expr_digest
 from tokencensus.enrich.reference import country_continents
 from tokencensus.errors import ConfigError, InputError
 from tokencensus.ingest.formats import POS
@@ -143,6 +145,13 @@ class Study:
         self._kept_delta_sql: dict[str, str] = {}
         self._keeping_sql: dict[str, str] = {}
         self._keeping_delta_sql: dict[str, str] = {}
+        #: By-week artifacts' recipes (what their expression is built from, see
+        #: ``_recipe``) -> the digest of the expression they built: an artifact whose
+        #: recipe is kept is updated by the kept SQL without building its expression.
+        self._kept_recipes: dict[str, str] = {}
+        self._keeping_recipes: dict[str, str] = {}
+        #: By-week results of this run, by expression digest (F1 and F2 build the same).
+        self._by_digest: dict[str, tuple[pa.Table, str]] = {}
         #: Rollups whose replaced weeks' rows this run copied for the by-week queries.
         self._week_tables: set[str] = set()
         #: Artifacts' pooled contexts (see ``Artifact.context``), computed once per run.
@@ -156,6 +165,7 @@ class Study:
                 self._kept_results = dict(state.get("results", {}))
                 self._kept_sql = dict(state.get("sql", {}))
                 self._kept_delta_sql = dict(state.get("delta_sql", {}))
+                self._kept_recipes = dict(state.get("recipes", {}))
 
     # ---------------------------------------------------------------- loading
     def load_staged(self, path: str) -> None:
@@ -629,9 +639,12 @@ class Study:
             "results": dict(sorted(self._keeping_results.items())),
             "sql": dict(sorted(self._keeping_sql.items())),
             "delta_sql": dict(sorted(self._keeping_delta_sql.items())),
+            "recipes": dict(sorted(self._keeping_recipes.items())),
         }
         for stale in sorted(set(self._kept_results) - set(self._keeping_results)):
             self.engine.release(self.backend, stale)  # not run this time: recomputed next
+        read = {m for q in self._keeping_delta_sql.values() for m in _MEMTABLE.findall(q)}
+        self.engine.drop_kept_memtables(self.backend, read)
         self.engine.commit_kept(self.backend, state)
         self._open_transaction = False
 
@@ -692,19 +705,10 @@ class Study:
         return self._contexts[artifact.id]
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
-        expr = self.expression(artifact)
-        # Artifacts that only differ in their pandas ``post`` (F27/F28/T3) or chart (F1/F2)
-        # build the same expression: it runs once (the tables it reads do not change
-        # once the rollups are built).
-        key = (expr.op(), with_sql)
-        if key in self._results:
-            arrow, sql = self._results[key]
-        elif self.keep:
-            arrow, sql = self._results[key] = self._kept_compute(artifact, expr)
-        elif with_sql:
-            arrow, sql = self._results[key] = self.engine.execute(self.backend, expr)
+        if self.keep and artifact.by_week:
+            arrow, sql = self._kept_by_week(artifact)
         else:
-            arrow, sql = self._results[key] = expr.to_pyarrow(), ""
+            arrow, sql = self._run(artifact, with_sql)
         df = _sort(arrow.to_pandas(), artifact.order_by).reset_index(drop=True)
         df, masked = apply_privacy(
             df,
@@ -730,6 +734,77 @@ class Study:
             suppressed=masked.total,
             suppressed_secondary=masked.secondary,
         )
+
+    def _run(self, artifact: Artifact, with_sql: bool) -> tuple[pa.Table, str]:
+        expr = self.expression(artifact)
+        # Artifacts that only differ in their pandas ``post`` (F27/F28/T3) or chart (F1/F2)
+        # build the same expression: it runs once (the tables it reads do not change
+        # once the rollups are built).
+        key = (expr.op(), with_sql)
+        if key not in self._results:
+            if self.keep:
+                self._results[key] = self._kept_compute(artifact, expr)
+            elif with_sql:
+                self._results[key] = self.engine.execute(self.backend, expr)
+            else:
+                self._results[key] = expr.to_pyarrow(), ""
+        return self._results[key]
+
+    def _kept_by_week(self, artifact: Artifact) -> tuple[pa.Table, str]:
+        """A by-week artifact in a kept run (see ``_kept_compute``).  When its recipe is
+        the one the last run recorded, nothing its expression is built from changed, so
+        the expression is not built (for most artifacts that cost more than updating
+        their kept result): the SQL kept for it updates the weeks this run replaces."""
+        recipe = self._recipe(artifact)
+        digest = self._kept_recipes.get(recipe)
+        name = f"result_{artifact.id}"
+        if digest is not None and digest in self._by_digest:  # F2 after F1
+            self._keeping_recipes[recipe] = digest
+            return self._by_digest[digest]
+        sql, delta_sql = self._kept_sql.get(digest or ""), self._kept_delta_sql.get(digest or "")
+        if (
+            digest is not None
+            and self._delta is not None
+            and self._kept_results.get(name) == digest
+            and sql is not None
+            and delta_sql is not None
+        ):
+            if self._replaced:
+                self._make_week_tables(artifact)
+                self.engine.replace_partitions(
+                    self.backend, name, "week", self._replaced, None, sql=delta_sql
+                )
+            self.results_info["updated"].append(artifact.id)
+            self._keeping_results[name] = digest
+            self._keeping_sql[digest] = sql
+            self._keeping_delta_sql[digest] = delta_sql
+            result = self.engine.read_kept_result(self.backend, name), sql
+        else:
+            expr = self.expression(artifact)
+            digest = expr_digest(expr)
+            if digest is not None and digest in self._by_digest:
+                self._keeping_recipes[recipe] = digest
+                return self._by_digest[digest]
+            result = self._kept_compute(artifact, expr)
+            if digest is None:
+                return result
+            self.engine.keep_memtables(self.backend, expr)
+        self._keeping_recipes[recipe] = digest
+        self._by_digest[digest] = result
+        return result
+
+    def _recipe(self, artifact: Artifact) -> str:
+        """What ``artifact``'s expression is built from: its function (the package's
+        code, and the versions of the libraries that build and compile expressions), the
+        config, its context's rows and its input tables' names and schemas."""
+        parts = [artifact.id, _code_fingerprint(), repr(self.config)]
+        for p in artifact.params:
+            if p == "context":
+                context = _named_memtables(self._context(artifact), self._memtables)
+                parts.append(f"context={context.op().name}")  # named after its rows
+            elif p != "config":
+                parts.append(f"{p}={self.table(p).schema()!r}")
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
     def _kept_compute(self, artifact: Artifact, expr: ibis.Table) -> tuple[pa.Table, str]:
         """Run ``artifact`` in a run that keeps its rollups (incremental, DuckDB).
@@ -810,6 +885,25 @@ class Study:
         return out.reset_index(drop=True)
 
 
+_MEMTABLE = re.compile(MEMTABLE_PREFIX + r"[0-9a-f]+")
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """A digest of the package's code and of the libraries that build, name and compile
+    expressions: any change to either and kept expressions are built again."""
+    import importlib.metadata
+
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    for lib in ("ibis-framework", "sqlglot", "duckdb", "pandas", "pyarrow", "numpy"):
+        digest.update(f"{lib}={importlib.metadata.version(lib)}".encode())
+    return digest.hexdigest()
+
+
 def _week_table(rollup: str) -> str:
     return f"replaced_weeks_{rollup}"
 
@@ -860,7 +954,7 @@ def _named_memtables(expr: ibis.Table, seen: dict[str, Any]) -> ibis.Table:
         digest = hashlib.sha256(repr(tuple(mt.schema.items())).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         digest.update(repr(list(frame.columns)).encode())
-        name = f"tokencensus_memtable_{digest.hexdigest()[:24]}"
+        name = f"{MEMTABLE_PREFIX}{digest.hexdigest()[:24]}"
         renamed[mt] = seen.setdefault(name, mt.copy(name=name))
     return op.replace(renamed).to_expr()
 

@@ -276,3 +276,78 @@ def test_the_weekly_rollup_update_reuses_the_sql_kept_for_it(
     again = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
     assert updates == []
     _same_results(fresh, again)
+
+
+def test_an_unchanged_by_week_artifact_is_updated_without_building_it(
+    demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A by-week artifact whose recipe (code, config, context, input schemas) is the one
+    the last kept run recorded is updated by its kept SQL, without building its
+    expression; a change to any part of the recipe builds it again.  Either way the
+    numbers, SQL and suppression counts equal a fresh run's."""
+    import tokencensus.study as study_module
+    from tokencensus.analyses import StudyConfig
+    from tokencensus.study import Study
+
+    chosen = [*BY_WEEK, "T2"]
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-2])
+    out = tmp_path / "out"
+    run_study([view], out, artifacts=chosen, write_report=False, incremental=True)
+    built: list[str] = []
+    real = Study.expression
+
+    def counted(self: Study, artifact: Any, weeks: Any = None) -> Any:
+        built.append(artifact.id)
+        return real(self, artifact, weeks)
+
+    monkeypatch.setattr(Study, "expression", counted)
+    (view / "events" / weeks[-2].name).symlink_to(weeks[-2], target_is_directory=True)
+    added = run_study([view], out, artifacts=chosen, write_report=False, incremental=True)
+    built_in_add = [a for a in built if a in BY_WEEK]
+    fresh = run_study([view], tmp_path / "fresh", artifacts=chosen, write_report=False)
+    _same(fresh, added)
+    # only those whose context (top models) the added week changed are built
+    assert set(built_in_add) <= set(POOLED), built_in_add
+    assert _kept(added)[1] in _updated(len(set(BY_WEEK) - {"F2"}))
+    kept = out / CACHE_DIR / "rollups.duckdb"
+    assert not [t for t in _kept_tables(kept) if t.startswith("tokencensus_memtable_")
+                and t not in _memtables_read(kept)]  # fmt: skip
+
+    # another config builds them again (the kept results are still updated by week
+    # where the expression is the same)
+    built.clear()
+    config = StudyConfig(spend_share_excluded_authors=())
+    (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
+    other = run_study([view], out, artifacts=chosen, write_report=False, incremental=True,
+                      config=config)  # fmt: skip
+    assert set(BY_WEEK) - {"F2"} <= set(built)
+    computed = int(_kept(other)[1].split(", ")[1].split()[0])
+    assert 1 <= computed <= 1 + len(POOLED)  # F20's expression changed: computed whole
+    _same(run_study([view], tmp_path / "fresh2", artifacts=chosen, write_report=False,
+                    config=config), other)  # fmt: skip
+
+    # other code: the same (a fingerprint of the package's sources and libraries)
+    built.clear()
+    monkeypatch.setattr(study_module, "_code_fingerprint", lambda: "other code")
+    (view / "events" / weeks[-1].name).unlink()
+    again = run_study([view], out, artifacts=chosen, write_report=False, incremental=True,
+                      config=config)  # fmt: skip
+    assert set(BY_WEEK) - {"F2"} <= set(built)
+    assert _kept(again)[1] in _updated(len(set(BY_WEEK) - {"F2"}))
+    _same(run_study([view], tmp_path / "fresh3", artifacts=chosen, write_report=False,
+                    config=config), again)  # fmt: skip
+
+
+def _memtables_read(path: Path) -> set[str]:
+    """The in-memory tables the kept by-week queries read."""
+    import json
+    import re
+
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        state = json.loads(con.execute("SELECT state FROM tokencensus_kept_state").fetchone()[0])
+    return {
+        m for q in state["delta_sql"].values() for m in re.findall(r"tokencensus_memtable_\w+", q)
+    }

@@ -89,14 +89,15 @@ class Engine(ABC):
         name: str,
         column: str,
         values: Sequence[Any],
-        rows: ibis.Table,
+        rows: ibis.Table | None,
         *,
         sql: str | None = None,
     ) -> ibis.Table:
         """In the kept table ``name``: delete the rows whose ``column`` is in ``values``
         and insert ``rows`` (computed first when they read ``name``: they may read the
         rows they replace).  With ``sql`` the rows are that query's (``rows`` only brings
-        its in-memory tables)."""
+        its in-memory tables; None: ``sql`` reads neither ``name`` nor in-memory tables
+        other than those :meth:`keep_memtables` kept)."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def add_sums(
@@ -161,8 +162,21 @@ class Engine(ABC):
         its folder instead of partitioning).
         """
 
-    def read_kept_result(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> pa.Table:
-        """The rows of the kept table ``name``, typed as ``expr`` (which it was made from)."""
+    def read_kept_result(
+        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table | None = None
+    ) -> pa.Table:
+        """The rows of the kept table ``name``, typed as ``expr`` (which it was made
+        from; None: as the table's own schema)."""
+        raise NotImplementedError(f"{self.name} does not keep results between runs")
+
+    def keep_memtables(self, backend: ibis.BaseBackend, expr: ibis.Table) -> None:
+        """Copy the in-memory tables ``expr`` reads (named after their content, and
+        registered by running it) into the kept database, for kept SQL that reads them
+        in a later run without building ``expr``."""
+        raise NotImplementedError(f"{self.name} does not keep results between runs")
+
+    def drop_kept_memtables(self, backend: ibis.BaseBackend, keep: set[str]) -> None:
+        """Drop the in-memory tables' copies in the kept database not named in ``keep``."""
         raise NotImplementedError(f"{self.name} does not keep results between runs")
 
     def execute(

@@ -22,7 +22,10 @@ from typing import Any
 import ibis
 import ibis.expr.operations as ops
 
-__all__ = ["expr_digest"]
+__all__ = ["MEMTABLE_PREFIX", "expr_digest"]
+
+#: How in-memory tables named after their content are named (``study._named_memtables``).
+MEMTABLE_PREFIX = "tokencensus_memtable_"
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 

@@ -16,6 +16,7 @@ import ibis.expr.operations as ops
 import pyarrow as pa
 
 from tokencensus.engine.base import Engine
+from tokencensus.engine.digest import MEMTABLE_PREFIX
 from tokencensus.errors import EngineError
 
 __all__ = ["ENGINE", "DuckDBEngine"]
@@ -135,18 +136,23 @@ class DuckDBEngine(Engine):
         name: str,
         column: str,
         values: Sequence[Any],
-        rows: ibis.Table,
+        rows: ibis.Table | None,
         *,
         sql: str | None = None,
     ) -> ibis.Table:
-        backend._run_pre_execute_hooks(rows)
-        query = sql if sql is not None else backend.compile(rows)
+        if rows is None:
+            if sql is None:
+                raise ValueError("replace_partitions needs rows or their sql")
+            query = sql
+        else:
+            backend._run_pre_execute_hooks(rows)
+            query = sql if sql is not None else backend.compile(rows)
         target = f"main.{_quote(name)}"
         delete = ""
         if values:
             listed = ", ".join(_date_literal(v) for v in values)
             delete = f"DELETE FROM {target} WHERE {_quote(column)} IN ({listed})"
-        if not _reads(rows, name) and _quote(name) not in query:  # straight in
+        if (rows is None or not _reads(rows, name)) and _quote(name) not in query:  # straight in
             if delete:
                 backend.raw_sql(delete)
             backend.raw_sql(f"INSERT INTO {target} BY NAME {query}")
@@ -268,11 +274,33 @@ class DuckDBEngine(Engine):
     def compile(self, backend: ibis.BaseBackend, expr: ibis.Table) -> str:
         return str(backend.compile(expr.as_table(), pretty=True))
 
-    def read_kept_result(self, backend: ibis.BaseBackend, name: str, expr: ibis.Table) -> pa.Table:
+    def read_kept_result(
+        self, backend: ibis.BaseBackend, name: str, expr: ibis.Table | None = None
+    ) -> pa.Table:
         from ibis.backends.duckdb.converter import DuckDBPyArrowData
 
         arrow = backend.con.sql(f"SELECT * FROM main.{_quote(name)}").to_arrow_table()
-        return expr.as_table().__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData)
+        typed = backend.table(name) if expr is None else expr.as_table()
+        return typed.__pyarrow_result__(arrow, data_mapper=DuckDBPyArrowData)
+
+    def keep_memtables(self, backend: ibis.BaseBackend, expr: ibis.Table) -> None:
+        for mt in expr.op().find(ops.InMemoryTable):
+            # the registered in-memory table (a temporary view) is read while its copy
+            # does not exist yet; afterwards both hold the same rows (named by content)
+            backend.raw_sql(
+                f"CREATE TABLE IF NOT EXISTS main.{_quote(mt.name)} AS "
+                f"SELECT * FROM {_quote(mt.name)}"
+            )
+
+    def drop_kept_memtables(self, backend: ibis.BaseBackend, keep: set[str]) -> None:
+        rows = backend.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name LIKE ?",
+            [f"{MEMTABLE_PREFIX}%"],
+        ).fetchall()
+        for (table,) in rows:
+            if table not in keep:
+                backend.raw_sql(f"DROP TABLE main.{_quote(table)}")
 
 
 #: The kept database's record of what its rollups hold (one JSON row).
