@@ -2,6 +2,7 @@
 
     python benchmarks/bench_study.py --events 10000000
     python benchmarks/bench_study.py --events 100000000 --incremental
+    python benchmarks/bench_study.py --events 100000000 --incremental --repeat 3
     python benchmarks/bench_study.py --events 100000000 --copies 10   # 1B events, same files
     python benchmarks/bench_study.py --events 10000000 --sample-rate 0.20  # the demo's sample
     python benchmarks/bench_study.py --events 10000000 --engine spark     # local Spark
@@ -24,11 +25,16 @@ For the same Parquet files it prints:
 - with ``--incremental``: an ``incremental`` run on the store without its last week
   (from a cold cache: it reads every week and keeps its rollups), then another after
   the week is added, against the full run;
-- with ``--copies K``: every week file listed K times (symlinks), so K x N events are read.
+- with ``--copies K``: every week file listed K times (symlinks), so K x N events are read;
+- with ``--repeat K``: the full study K times, and the week removed and added back K
+  times (each removal an incremental run of its own, not timed); each figure is printed
+  and the run of median wall time is the one compared.
 
-Each measurement runs in a fresh process (peak RSS and CPU time are its own).  Wall times
-on a shared machine vary with other load; CPU time (user + system of the process) is the
-steadier figure, and both ratios are printed.
+Each measurement runs in a fresh process (peak RSS and CPU time are its own), after the
+page cache's dirty pages are written out (``os.sync``: the files the run before wrote are
+not flushed on this one's time).  Wall times on a shared machine vary with other load
+(on this one by up to 40 % within a day); CPU time (user + system of the process) is
+steadier, and both ratios are printed.
 """
 
 from __future__ import annotations
@@ -159,13 +165,27 @@ def child_study(
     }
 
 
-def _run(*args: str, flags: tuple[str, ...] = ()) -> dict[str, object]:
+def _run(*args: str, flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    # what an earlier measurement wrote is flushed first, not charged to this one (the
+    # run that builds the kept rollups leaves ~0.5 GB of dirty pages at 100M events)
+    os.sync()
     proc = subprocess.run(
         [sys.executable, __file__, *flags, *args], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]
+
+
+def _runs(runs: list[dict[str, Any]]) -> str:
+    if len(runs) < 2:
+        return ""
+    return " (median of " + ", ".join(f"{r['wall_s']:.2f}" for r in runs) + " s)"
 
 
 def _view(store: Path, view: Path, weeks: list[Path], copies: int) -> Path:
@@ -205,6 +225,13 @@ def main() -> None:
     )
     ap.add_argument("--copies", type=int, default=1, help="read every week file K times")
     ap.add_argument("--incremental", action="store_true", help="also time adding one week")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the full study, and remove and add back the week (--incremental), K "
+        "times: every figure is printed, ratios are of the medians",
+    )
     ap.add_argument("--report", action="store_true", help="also write the HTML report")
     ap.add_argument(
         "--engine",
@@ -268,7 +295,11 @@ def main() -> None:
     floor = _run("--child", "floor", str(data))
     flags = tuple(f for f, on in (("--report", args.report), ("--profile", args.profile)) if on)
     flags += ("--engine", args.engine)
-    study = _run("--child", "study", str(data), str(out), "0", flags=flags)
+    studies = []
+    for _ in range(max(1, args.repeat)):
+        shutil.rmtree(out, ignore_errors=True)
+        studies.append(_run("--child", "study", str(data), str(out), "0", flags=flags))
+    study = _median(studies)
     floor2 = _run("--child", "floor", str(data))
     best = min(floor, floor2, key=lambda f: f["wall_s"])
     size = sum(p.stat().st_size for w in weeks for p in w.glob("*.parquet")) * args.copies
@@ -279,7 +310,8 @@ def main() -> None:
         f"scan floor:        {best['wall_s']:.2f} s wall, {best['cpu_s']:.2f} s CPU "
         f"(runs: {floor['wall_s']:.2f} s before, {floor2['wall_s']:.2f} s after the study)"
     )
-    print(f"full study:        {study['wall_s']:.2f} s wall, {study['cpu_s']:.2f} s CPU")
+    print(f"full study:        {study['wall_s']:.2f} s wall, {study['cpu_s']:.2f} s CPU"
+          + _runs(studies))  # fmt: skip
     print(
         f"ratio:             {study['wall_s'] / best['wall_s']:.2f}x wall, "
         f"{study['cpu_s'] / best['cpu_s']:.2f}x CPU"
@@ -305,14 +337,21 @@ def main() -> None:
         # engine calls).  The run before is incremental too, from a cold cache (every
         # week read, the rollups built and kept), as a store updated weekly is run.
         before = _run("--child", "study", str(view), str(inc_out), "1", flags=flags)
-        _add_week(view, weeks[-1])
-        inc = _run("--child", "study", str(view), str(inc_out), "1", flags=flags)
+        incs = []
+        for k in range(max(1, args.repeat)):
+            if k:  # the week removed again (an incremental run of its own, not timed)
+                shutil.rmtree(view / "events" / weeks[-1].name)
+                _run("--child", "study", str(view), str(inc_out), "1", flags=flags)
+            _add_week(view, weeks[-1])
+            incs.append(_run("--child", "study", str(view), str(inc_out), "1", flags=flags))
+        inc = _median(incs)
         load = inc["load"]
         print(
             f"incremental:       +1 week ({load['weeks_read']} read, {load['weeks_reused']} reused): "
             f"{inc['wall_s']:.2f} s wall, {inc['cpu_s']:.2f} s CPU = "
             f"{inc['wall_s'] / study['wall_s']:.1%} of the full run's wall, "
             f"{inc['cpu_s'] / study['cpu_s']:.1%} of its CPU, {inc['peak_rss_mb']} MB peak"
+            + _runs(incs)
         )
         print(
             f"  run before it:   {before['wall_s']:.2f} s wall, {before['peak_rss_mb']} MB peak "
