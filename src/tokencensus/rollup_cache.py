@@ -10,7 +10,9 @@ The **rollup cache** (``OUT/rollup-cache/``) keeps each week's pass outputs (see
 :data:`tokencensus.rollup.PASS_OUTPUTS`) as Parquet, keyed by the week's *key*: a
 fingerprint of its event files (relative path, size, modification time) and the part
 of the study window that falls in the week.  ``--incremental`` reuses every week
-whose key is unchanged and recomputes the others::
+whose key is unchanged and recomputes the others.  Only ``--incremental`` runs write
+it (and engines that read their pass outputs back from it, Spark); a plain DuckDB run
+neither reads nor writes it, and leaves an existing one as it is::
 
     rollup-cache/index.json                  {"version", "weeks": {week: {"key", "dir"}}}
     rollup-cache/<gen>/<pass>/<output>/_week=<week>/*.parquet
