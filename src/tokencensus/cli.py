@@ -178,7 +178,8 @@ def study(
         bool,
         typer.Option(
             help="With a store as the input: reuse DIR/rollup-cache for the weeks whose files "
-            "did not change since the last run, read only the others.  On DuckDB the "
+            "did not change since the last --incremental run, read only the others (a run "
+            "without --incremental neither reads nor writes the cache).  On DuckDB the "
             "rollups are kept there too (rollups.duckdb): the next --incremental run updates "
             "them with the new, changed and removed weeks instead of rebuilding them, "
             "and keeps the results of week-by-week artifacts, recomputing only those weeks."
