@@ -751,47 +751,66 @@ class Study:
         return self._results[key]
 
     def _kept_by_week(self, artifact: Artifact) -> tuple[pa.Table, str]:
-        """A by-week artifact in a kept run (see ``_kept_compute``).  When its recipe is
-        the one the last run recorded, nothing its expression is built from changed, so
-        the expression is not built (for most artifacts that cost more than updating
-        their kept result): the SQL kept for it updates the weeks this run replaces."""
+        """A by-week artifact in a kept run.
+
+        Its result is kept beside the rollups, before privacy and ``post``, every week's
+        rows.  When the kept rollups were updated (not rebuilt) and the kept result was
+        computed from the same expression (matched by :func:`expr_digest`), only the rows
+        of the weeks this run replaces are recomputed, by the kept query over copies of
+        those weeks' rollup rows; otherwise the whole result is computed and kept.  When
+        the artifact's recipe is the one the last run recorded, nothing its expression is
+        built from changed, so the expression is not built at all (for most artifacts
+        that cost more than updating their kept result).
+        """
         recipe = self._recipe(artifact)
         digest = self._kept_recipes.get(recipe)
+        expr = None
+        if digest is None or (
+            digest not in self._by_digest and self._kept_delta(artifact, digest) is None
+        ):  # the recipe changed, or the kept result cannot be updated: build it
+            expr = self.expression(artifact)
+            digest = expr_digest(expr)
+            if digest is None:
+                return self._kept_compute(artifact, expr)
+        self._keeping_recipes[recipe] = digest
+        if digest not in self._by_digest:  # F2 builds F1's expression: run once
+            self._by_digest[digest] = self._kept_result(artifact, digest, expr)
+        return self._by_digest[digest]
+
+    def _kept_delta(self, artifact: Artifact, digest: str) -> str | None:
+        """The kept query that updates ``artifact``'s kept result with the replaced weeks,
+        when that result was made by the expression ``digest`` and can be updated."""
+        if self._delta is None or self._kept_results.get(f"result_{artifact.id}") != digest:
+            return None
+        return self._kept_delta_sql.get(digest) if digest in self._kept_sql else None
+
+    def _kept_result(
+        self, artifact: Artifact, digest: str, expr: ibis.Table | None
+    ) -> tuple[pa.Table, str]:
+        """``artifact``'s kept result brought up to date (``expr``: its expression, when
+        built; None only when :meth:`_kept_delta` updates it)."""
         name = f"result_{artifact.id}"
-        if digest is not None and digest in self._by_digest:  # F2 after F1
-            self._keeping_recipes[recipe] = digest
-            return self._by_digest[digest]
-        sql, delta_sql = self._kept_sql.get(digest or ""), self._kept_delta_sql.get(digest or "")
-        if (
-            digest is not None
-            and self._delta is not None
-            and self._kept_results.get(name) == digest
-            and sql is not None
-            and delta_sql is not None
-        ):
+        delta_sql = self._kept_delta(artifact, digest)
+        if delta_sql is not None:
+            sql = self._kept_sql[digest]
             if self._replaced:
                 self._make_week_tables(artifact)
                 self.engine.replace_partitions(
-                    self.backend, name, "week", self._replaced, None, sql=delta_sql
+                    self.backend, name, "week", self._replaced, expr, sql=delta_sql
                 )
             self.results_info["updated"].append(artifact.id)
-            self._keeping_results[name] = digest
-            self._keeping_sql[digest] = sql
-            self._keeping_delta_sql[digest] = delta_sql
-            result = self.engine.read_kept_result(self.backend, name), sql
         else:
-            expr = self.expression(artifact)
-            digest = expr_digest(expr)
-            if digest is not None and digest in self._by_digest:
-                self._keeping_recipes[recipe] = digest
-                return self._by_digest[digest]
-            result = self._kept_compute(artifact, expr)
-            if digest is None:
-                return result
+            assert expr is not None
+            sql = self._compiled(expr)[1]
+            self.engine.materialize(self.backend, name, expr, kept=True, sql=sql)
+            delta_sql = self.engine.compile(self.backend, self._delta_expression(artifact))
+            self.results_info["computed"].append(artifact.id)
+        if expr is not None:  # what a later run reads without building it
             self.engine.keep_memtables(self.backend, expr)
-        self._keeping_recipes[recipe] = digest
-        self._by_digest[digest] = result
-        return result
+        self._keeping_results[name] = digest
+        self._keeping_sql[digest] = sql
+        self._keeping_delta_sql[digest] = delta_sql
+        return self.engine.read_kept_result(self.backend, name, expr), sql
 
     def _recipe(self, artifact: Artifact) -> str:
         """What ``artifact``'s expression is built from: its function (the package's
@@ -807,35 +826,9 @@ class Study:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
     def _kept_compute(self, artifact: Artifact, expr: ibis.Table) -> tuple[pa.Table, str]:
-        """Run ``artifact`` in a run that keeps its rollups (incremental, DuckDB).
-
-        The SQL of an expression the last kept run compiled is reused (matched by
-        :func:`expr_digest`).  A by-week artifact's result is kept beside the rollups,
-        before privacy and ``post``, every week's rows: when the kept rollups were
-        updated (not rebuilt) and the kept result was computed from the same
-        expression, only the rows of the weeks this run replaces are recomputed, by a
-        query over copies of those weeks' rollup rows; otherwise the whole result is
-        computed and kept.
-        """
-        digest, sql = self._compiled(expr)
-        if digest is None or not artifact.by_week:
-            return self.engine.execute(self.backend, expr, sql=sql)
-        name = f"result_{artifact.id}"
-        delta_sql = self._kept_delta_sql.get(digest)
-        if self._delta is not None and self._kept_results.get(name) == digest and delta_sql:
-            if self._replaced:
-                self._make_week_tables(artifact)
-                self.engine.replace_partitions(
-                    self.backend, name, "week", self._replaced, expr, sql=delta_sql
-                )
-            self.results_info["updated"].append(artifact.id)
-        else:
-            self.engine.materialize(self.backend, name, expr, kept=True, sql=sql)
-            delta_sql = self.engine.compile(self.backend, self._delta_expression(artifact))
-            self.results_info["computed"].append(artifact.id)
-        self._keeping_results[name] = digest
-        self._keeping_delta_sql[digest] = delta_sql
-        return self.engine.read_kept_result(self.backend, name, expr), sql
+        """Run ``artifact`` in a run that keeps its rollups (incremental, DuckDB), by the
+        SQL the last kept run compiled for the same expression (see ``_compiled``)."""
+        return self.engine.execute(self.backend, expr, sql=self._compiled(expr)[1])
 
     def _compiled(self, expr: ibis.Table) -> tuple[str | None, str]:
         """``expr``'s digest (None: not digestible) and SQL: what the last kept run
@@ -940,8 +933,6 @@ def _named_memtables(expr: ibis.Table, seen: dict[str, Any]) -> ibis.Table:
     compare equal (nor show the same SQL); named by content (one table per name, kept in
     ``seen``), they do.
     """
-    import hashlib
-
     import ibis.expr.operations as ops
 
     op = expr.op()
