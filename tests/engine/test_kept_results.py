@@ -216,24 +216,34 @@ def _kept_tables(path: Path) -> set[str]:
         return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
 
 
+def _compiles(monkeypatch: pytest.MonkeyPatch, reading: str | None = None) -> list[Any]:
+    """The expressions DuckDB compiles from now on (``reading``: only those that read
+    the table of that name)."""
+    from tokencensus.engine.duckdb import DuckDBEngine
+
+    compiled: list[Any] = []
+    real = DuckDBEngine.compile
+
+    def counted(self: DuckDBEngine, backend: Any, expr: Any) -> str:
+        tables = {t.name for t in expr.op().find(ibis.expr.operations.DatabaseTable)}
+        if reading is None or reading in tables:
+            compiled.append(expr)
+        return real(self, backend, expr)
+
+    monkeypatch.setattr(DuckDBEngine, "compile", counted)
+    return compiled
+
+
 def test_a_kept_run_reuses_the_sql_it_compiled(
     demo_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Compiling costs more than running on small rollups: the next kept run building the
     same expressions compiles none of them, and its results and SQL are the same."""
-    from tokencensus.engine.duckdb import DuckDBEngine
 
     chosen = ["F1", "F3", "F12", "F20", "T2", "F27"]
     out = tmp_path / "out"
     first = run_study([demo_store], out, artifacts=chosen, write_report=False, incremental=True)
-    compiled: list[Any] = []
-    real = DuckDBEngine.compile
-
-    def counted(self: DuckDBEngine, backend: Any, expr: Any) -> str:
-        compiled.append(expr)
-        return real(self, backend, expr)
-
-    monkeypatch.setattr(DuckDBEngine, "compile", counted)
+    compiled = _compiles(monkeypatch)
     again = run_study([demo_store], out, artifacts=chosen, write_report=False, incremental=True)
     assert compiled == []
     _same(first, again)
@@ -246,22 +256,13 @@ def test_the_weekly_rollup_update_reuses_the_sql_kept_for_it(
     next run (it filters by a table of the added weeks, not by their dates), so adding
     a week compiles no rollup update, and the numbers equal a fresh run's."""
     from tests.engine.test_loading import EVERY_ROLLUP, _same_results
-    from tokencensus.engine.duckdb import DuckDBEngine
 
     weeks = _weeks(demo_store)
     view = _view(demo_store, tmp_path / "store", weeks[:-1])
     out = tmp_path / "out"
     run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
     (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
-    updates: list[Any] = []
-    real = DuckDBEngine.compile
-
-    def counted(self: DuckDBEngine, backend: Any, expr: Any) -> str:
-        if any(t.name == "delta_weeks" for t in expr.op().find(ibis.expr.operations.DatabaseTable)):
-            updates.append(expr)
-        return real(self, backend, expr)
-
-    monkeypatch.setattr(DuckDBEngine, "compile", counted)
+    updates = _compiles(monkeypatch, reading="delta_weeks")
     added = run_study([view], out, artifacts=EVERY_ROLLUP, write_report=False, incremental=True)
     assert added.manifest["load"]["kept_rollups"].startswith("updated: 1 week(s) added")
     assert updates == []
