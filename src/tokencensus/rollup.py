@@ -17,7 +17,8 @@ events.  Reference tables:
 - ``model_map``: ``raw`` model string as logged -> catalog ``slug`` (null if unknown);
 - ``countries``: ISO country -> ``continent``;
 - ``label_paths``: content-taxonomy ``path`` -> ``tag`` -> ``category`` for every label
-  path in the data (the classifier mapping, resolved once in Python).
+  path in the data (the classifier mapping, resolved once in Python);
+- ``retention_targets``: the models F25 follows (``model``, ``name``, catalog ``family``).
 
 Rollups that carry model attributes join the small ``model_attributes`` rollup (raw
 model string -> slug and catalog attributes, built once from ``model_map`` and
@@ -28,7 +29,9 @@ declare their *upkeep*, how new weeks are added to them without rebuilding them 
 whole grain: :class:`ByWeek` (a week's rows come from that week's pass outputs only: a
 new or changed week's rows are computed and replace its kept ones) or :class:`Sums`
 (integer sums by key: the new weeks' rollup is added key by key and a changed or removed
-week's old one subtracted, regrouping only the partitions they touch).  ``model_attributes`` has
+week's old one subtracted, regrouping only the partitions they touch) or :class:`Firsts`
+(each key's first month, grouped from a rollup kept by month: only the keys first seen in
+or after the earliest month an update touched are regrouped).  ``model_attributes`` has
 none: it is small and rebuilt every run.  A rollup may read another rollup kept by week
 (``user_models`` reads ``user_weekly``): its new rows come from that rollup's rows of the
 new and changed weeks, its old ones from the same chain applied to their old pass outputs.  The run's event counts, model map and weeks are
@@ -64,6 +67,7 @@ __all__ = [
     "PASS_OUTPUTS",
     "ROLLUPS",
     "ByWeek",
+    "Firsts",
     "Rollup",
     "Sums",
     "Upkeep",
@@ -96,9 +100,24 @@ class Sums:
     partition: str | None = None
 
 
+@dataclass(frozen=True)
+class Firsts:
+    """Upkeep of a rollup of each key's first (smallest) partition value, grouped from
+    ``source``, a ``Sums`` rollup partitioned by that value: the rollup is
+    ``source`` (filtered or joined row by row) grouped by its keys, with ``column`` the
+    minimum of the source's partition.  A key whose first value is earlier than every
+    partition an update touched keeps it (none of its rows before it changed, and rows
+    added later cannot be earlier), so only the kept rows from the earliest touched
+    partition on are dropped and regrouped from the source's rows of those partitions,
+    leaving out keys that still have an earlier first value."""
+
+    source: str
+    column: str
+
+
 #: How a rollup kept between incremental runs takes new weeks in (None: rebuilt every
 #: run from reference tables, e.g. ``model_attributes``).
-Upkeep = ByWeek | Sums | None
+Upkeep = ByWeek | Sums | Firsts | None
 
 
 @dataclass(frozen=True)
@@ -458,6 +477,14 @@ def user_model_month(events_grain: ibis.Table, model_attributes: ibis.Table) -> 
     return g.group_by("user_id", "family", "month").agg(
         requests=_int_sum(g.requests), tokens=_int_sum(g.prompt_tokens + g.completion_tokens)
     )
+
+
+@rollup("cohort_firsts", upkeep=Firsts(source="user_model_month", column="first_month"))
+def cohort_firsts(user_model_month: ibis.Table, retention_targets: ibis.Table) -> ibis.Table:
+    """Per user x model family F25 follows: the first calendar month (UTC) with a request
+    to it, over all months the data holds (the user's cohort)."""
+    t = user_model_month.semi_join(retention_targets, "family")
+    return t.group_by("user_id", "family").agg(first_month=t.month.min())
 
 
 @rollup("sampled_labels", upkeep=ByWeek())

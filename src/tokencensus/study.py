@@ -43,6 +43,7 @@ from tokencensus.rollup import (
     PASS_OUTPUTS,
     ROLLUPS,
     ByWeek,
+    Firsts,
     Rollup,
     Sums,
     merge_sums,
@@ -152,8 +153,13 @@ class Study:
         self._keeping_recipes: dict[str, str] = {}
         #: By-week results of this run, by expression digest (F1 and F2 build the same).
         self._by_digest: dict[str, tuple[pa.Table, str]] = {}
-        #: Rollups whose replaced weeks' rows this run copied for the by-week queries.
+        #: Rollups whose replaced weeks' (or months') rows this run copied for the
+        #: by-week (by-month) queries.
         self._week_tables: set[str] = set()
+        #: The partition values (months) each kept ``Sums`` rollup with a partition had
+        #: replaced by this run's update: the months ``Firsts`` rollups and by-month
+        #: results are updated from.
+        self._touched: dict[str, list[Any]] = {}
         #: Artifacts' pooled contexts (see ``Artifact.context``), computed once per run.
         self._contexts: dict[str, ibis.Table] = {}
         self.results_info: dict[str, list[str]] = {"updated": [], "computed": []}
@@ -585,6 +591,8 @@ class Study:
             self.tables[name] = self.engine.materialize(self.backend, name, expr, kept=self.keep)
             if self.keep and isinstance(spec.upkeep, ByWeek):
                 self._compiled(self._upkeep_rows(spec))  # kept for the next run's update
+            elif self.keep and isinstance(spec.upkeep, Firsts):
+                self._compiled(self._firsts_rows(spec))
         return self.tables[name]
 
     def _upkeep_rows(self, spec: Rollup) -> ibis.Table:
@@ -602,6 +610,16 @@ class Study:
             return self.engine.replace_partitions(
                 self.backend, spec.name, "week", self._replaced, new, sql=self._compiled(new)[1]
             )
+        if isinstance(spec.upkeep, Firsts):
+            self.table(spec.upkeep.source)  # updated first: the months it touched
+            since = self._since([spec.upkeep.source])
+            if since is None:  # nothing it is grouped from changed
+                return self.backend.table(spec.name)
+            self._copy_months([spec.upkeep.source], since)
+            sql = self._compiled(self._firsts_rows(spec))[1]
+            return self.engine.replace_since(
+                self.backend, spec.name, spec.upkeep.column, since, sql
+            )
         assert isinstance(spec.upkeep, Sums)
         old = None
         if self._previous:
@@ -612,9 +630,42 @@ class Study:
             keys = [c for c in kept.columns if c not in spec.upkeep.sums]
             return self.engine.add_sums(self.backend, spec.name, keys, spec.upkeep.sums, delta)
         merged, touched = merge_sums(kept, new, spec.upkeep, old)
+        self._touched[spec.name] = touched
         return self.engine.replace_partitions(
             self.backend, spec.name, spec.upkeep.partition, touched, merged
         )
+
+    def _firsts_rows(self, spec: Rollup) -> ibis.Table:
+        """The rows a ``Firsts`` rollup takes in: grouped from its source's rows of the
+        touched months on (copied by :meth:`_copy_months`), less the keys the kept rows
+        left by the delete (those first seen before) hold; compiled against the names of
+        the copy and of the kept table, so the SQL is the same from one run to the next."""
+        assert isinstance(spec.upkeep, Firsts)
+        source = spec.upkeep.source
+
+        def bind(p: str) -> Any:
+            if p == source:
+                return ibis.table(self.table(p).schema(), name=_month_table(p))
+            return self._bind(p)
+
+        rows = spec.func(**{p: bind(p) for p in spec.params})
+        kept = ibis.table(rows.schema(), name=spec.name)
+        keys = [c for c in rows.columns if c != spec.upkeep.column]
+        return _named_memtables(rows.anti_join(kept, keys), self._memtables)
+
+    def _since(self, rollups: Sequence[str]) -> Any:
+        """The earliest month this run's update touched in ``rollups`` (None: none)."""
+        touched = [v for p in rollups for v in self._touched.get(p, [])]
+        return min(touched) if touched else None
+
+    def _copy_months(self, rollups: Sequence[str], since: Any) -> None:
+        """The kept month-partitioned ``rollups``' rows of ``since`` and later months, copied
+        once a run (:func:`_month_table`)."""
+        todo = [p for p in rollups if p not in self._week_tables]
+        if todo:
+            tables = {_month_table(p): p for p in todo}
+            self.engine.week_tables(self.backend, tables, "month", [], since=since)
+            self._week_tables.update(todo)
 
     def _previous_rows(self, param: str) -> Any:
         """What ``param`` held for the changed and removed weeks before this run: their old
@@ -705,8 +756,8 @@ class Study:
         return self._contexts[artifact.id]
 
     def compute(self, artifact: Artifact, *, with_sql: bool = True) -> ArtifactResult:
-        if self.keep and artifact.by_week:
-            arrow, sql = self._kept_by_week(artifact)
+        if self.keep and (artifact.by_week or artifact.by_month):
+            arrow, sql = self._kept_partitioned(artifact)
         else:
             arrow, sql = self._run(artifact, with_sql)
         df = _sort(arrow.to_pandas(), artifact.order_by).reset_index(drop=True)
@@ -750,14 +801,15 @@ class Study:
                 self._results[key] = expr.to_pyarrow(), ""
         return self._results[key]
 
-    def _kept_by_week(self, artifact: Artifact) -> tuple[pa.Table, str]:
-        """A by-week artifact in a kept run.
+    def _kept_partitioned(self, artifact: Artifact) -> tuple[pa.Table, str]:
+        """A by-week (or by-month) artifact in a kept run.
 
         Its result is kept beside the rollups, before privacy and ``post``, every week's
         rows.  When the kept rollups were updated (not rebuilt) and the kept result was
         computed from the same expression (matched by :func:`expr_digest`), only the rows
         of the weeks this run replaces are recomputed, by the kept query over copies of
-        those weeks' rollup rows; otherwise the whole result is computed and kept.  When
+        those weeks' rollup rows (by month: the rows of the earliest month the update
+        touched and later ones); otherwise the whole result is computed and kept.  When
         the artifact's recipe is the one the last run recorded, nothing its expression is
         built from changed, so the expression is not built at all (for most artifacts
         that cost more than updating their kept result).
@@ -793,7 +845,15 @@ class Study:
         delta_sql = self._kept_delta(artifact, digest)
         if delta_sql is not None:
             sql = self._kept_sql[digest]
-            if self._replaced:
+            if artifact.by_month:
+                months = [p for p in artifact.params if _kept_by_month(p)]
+                for p in months:
+                    self.table(p)  # updated first: the months they touched
+                since = self._since(months)
+                if since is not None:
+                    self._copy_months(months, since)
+                    self.engine.replace_since(self.backend, name, "month", since, delta_sql)
+            elif self._replaced:
                 self._make_week_tables(artifact)
                 self.engine.replace_partitions(
                     self.backend, name, "week", self._replaced, expr, sql=delta_sql
@@ -842,12 +902,21 @@ class Study:
         return digest, sql
 
     def _delta_expression(self, artifact: Artifact) -> ibis.Table:
-        """``artifact`` over the replaced weeks' rows of its rollups (_make_week_tables)."""
-        check_by_week(artifact)
+        """``artifact`` over the replaced weeks' rows of its rollups (_make_week_tables;
+        by month: the replaced months' rows of the rollups kept by month, _copy_months,
+        and the other inputs whole)."""
+        if artifact.by_month:
+            check_by_month(artifact)
+        else:
+            check_by_week(artifact)
 
         def bind(p: str) -> Any:
             if p == "config":
                 return self.config
+            if artifact.by_month:
+                if _kept_by_month(p):
+                    return ibis.table(self.table(p).schema(), name=_month_table(p))
+                return self._bind(p)
             return ibis.table(self.table(p).schema(), name=_week_table(p))
 
         return _named_memtables(artifact.func(**self._arguments(artifact, bind)), self._memtables)
@@ -901,9 +970,45 @@ def _week_table(rollup: str) -> str:
     return f"replaced_weeks_{rollup}"
 
 
+def _month_table(rollup: str) -> str:
+    return f"replaced_months_{rollup}"
+
+
 def _kept_by_week(name: str) -> bool:
     spec = ROLLUPS.get(name)
     return spec is not None and isinstance(spec.upkeep, ByWeek)
+
+
+def _kept_by_month(name: str) -> bool:
+    spec = ROLLUPS.get(name)
+    return spec is not None and isinstance(spec.upkeep, Sums) and spec.upkeep.partition == "month"
+
+
+#: Reference tables fixed by the catalog and the config (both in the kept rollups'
+#: fingerprint): a kept result may read them whole.
+FIXED_REFERENCES = frozenset({"models", "countries", "label_paths", "retention_targets"})
+
+
+def check_by_month(artifact: Artifact) -> None:
+    """A ``by_month`` artifact reads rollups kept by month, ``Firsts`` rollups, reference
+    tables the catalog and config fix, and ``config``."""
+    if not artifact.by_month:
+        raise ValueError(f"artifact {artifact.id} is not registered by_month")
+    other = [
+        p
+        for p in artifact.params
+        if p != "config"
+        and p not in FIXED_REFERENCES
+        and not _kept_by_month(p)
+        and not (p in ROLLUPS and isinstance(ROLLUPS[p].upkeep, Firsts))
+    ]
+    if other or not any(_kept_by_month(p) for p in artifact.params):
+        raise ValueError(
+            f"artifact {artifact.id} is registered by_month but reads "
+            f"{', '.join(other) or 'no rollup kept by month'}: it may read rollups kept by "
+            "month (Sums partitioned by month), Firsts rollups, the catalog's and config's "
+            f"reference tables ({', '.join(sorted(FIXED_REFERENCES))}) and config"
+        )
 
 
 def check_by_week(artifact: Artifact) -> None:
@@ -1315,7 +1420,7 @@ def _load_section(study: Study) -> dict[str, Any]:
     if study.keep:
         done = study.results_info
         info["kept_results"] = (
-            f"{len(done['updated'])} by-week artifact result(s) updated with the replaced "
+            f"{len(done['updated'])} kept artifact result(s) updated with the replaced "
             f"weeks only, {len(done['computed'])} computed over every week"
         )
     if info.get("mode") == "trusted-store":

@@ -54,6 +54,18 @@ def test_cohort_retention_by_hand(small_catalog, engine_name):
     assert set(f25["model"]) == {R1}
 
 
+def test_a_month_without_any_request_has_no_row(small_catalog, engine_name):
+    # nobody sends anything in February: no data is not zero retention
+    rows = uses("u1", 1, 3) + uses("u2", 1) + uses("u3", 3, model="openai/gpt-4o-mini")
+    config = StudyConfig(min_users=0, retention_models=(R1,))
+    f25 = compute(make_events(rows), small_catalog, engine_name=engine_name, config=config,
+                  ids=["F25"])["F25"]  # fmt: skip
+    got = {(str(r["cohort_month"])[:7], r["month_offset"]): (r["cohort_users"], r["active_users"])
+           for r in f25.to_dict("records")}  # fmt: skip
+    assert got == {("2025-01", 0): (2, 2), ("2025-01", 2): (2, 1)}
+    assert "month" not in f25.columns  # the calendar month the kept result is updated by
+
+
 def test_small_cohorts_are_suppressed(small_catalog):
     rows = uses("u1", 1, 2) + uses("u2", 1)
     config = StudyConfig(min_users=10, retention_models=(R1,))

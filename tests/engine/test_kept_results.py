@@ -21,9 +21,10 @@ from tests.engine.frames import assert_same_frame
 from tests.engine.test_loading import _half_week, _view, _weeks
 from tokencensus.analyses import ARTIFACTS
 from tokencensus.rollup_cache import CACHE_DIR
-from tokencensus.study import check_by_week, run_study
+from tokencensus.study import check_by_month, check_by_week, run_study
 
 BY_WEEK = [a.id for a in ARTIFACTS.values() if a.by_week]
+BY_MONTH = [a.id for a in ARTIFACTS.values() if a.by_month]
 #: By-week artifacts given a context pooled over every week (their top models): with the
 #: context computed from each slice instead, slicing must change them, or the contract
 #: check proves nothing.
@@ -105,6 +106,44 @@ def test_by_week_inputs_are_checked() -> None:
     assert set(POOLED) == {"F3", "F13"}
 
 
+def test_by_month_results_stack_month_slices(study: Any) -> None:
+    """The by-month contract: over slices of months of the rollups kept by month (the
+    first months whole), stacked, the result is the same; and slicing the first months
+    too would change it (the check can fail)."""
+    assert BY_MONTH == ["F25"]
+    for aid in BY_MONTH:
+        artifact = ARTIFACTS[aid]
+        check_by_month(artifact)
+        umm = study.table("user_model_month")
+        months = sorted(umm.select("month").distinct().to_pyarrow().column(0).to_pylist())
+        assert len(months) >= 3
+        cuts = [months[: len(months) // 3], months[len(months) // 3 :]]
+        frames = []
+        for part in cuts:
+            args = {p: study._bind(p) for p in artifact.params}
+            args["user_model_month"] = umm.filter(umm.month.isin(part))
+            frames.append(artifact.func(**args).to_pyarrow().to_pandas())
+        whole = _whole(study, aid)
+        assert_same_frame(whole, pd.concat(frames, ignore_index=True), artifact.keys, aid)
+        firsts = study.table("cohort_firsts")
+        sliced = []
+        for part in cuts:
+            args = {p: study._bind(p) for p in artifact.params}
+            args["user_model_month"] = umm.filter(umm.month.isin(part))
+            args["cohort_firsts"] = firsts.filter(firsts.first_month.isin(part))
+            sliced.append(artifact.func(**args).to_pyarrow().to_pandas())
+        with pytest.raises(AssertionError):
+            assert_same_frame(whole, pd.concat(sliced, ignore_index=True), artifact.keys, aid)
+
+
+def test_by_month_inputs_are_checked() -> None:
+    t2 = dataclasses.replace(ARTIFACTS["T2"], by_week=False, by_month=True)
+    with pytest.raises(ValueError, match="user_languages"):
+        check_by_month(t2)
+    with pytest.raises(ValueError, match="not registered by_month"):
+        check_by_month(ARTIFACTS["F1"])
+
+
 def _new_levels(result: Any, weeks: list[Path]) -> set[tuple[str, ...]]:
     """(artifact, level...) of rows in ``weeks`` whose levels no other week has."""
     days = {pd.Timestamp(w.name[5:]) for w in weeks}
@@ -137,7 +176,7 @@ def _updated(total: int) -> set[str]:
     """The kept-results notes of a run that updated every by-week result but those whose
     context (top models) the new weeks changed: they are computed whole."""
     return {
-        f"{total - k} by-week artifact result(s) updated with the replaced weeks only, "
+        f"{total - k} kept artifact result(s) updated with the replaced weeks only, "
         f"{k} computed over every week"
         for k in range(len(POOLED) + 1)
     }
@@ -148,7 +187,7 @@ def test_kept_results_follow_added_changed_and_removed_weeks(
 ) -> None:
     """Results kept by an incremental run, updated with the replaced weeks only, equal a
     fresh run's (privacy applied, SQL shown) after weeks are added, one grows, one goes."""
-    chosen = [*BY_WEEK, "F11", "T1", "T2", "F27"]  # and some always computed whole
+    chosen = [*BY_WEEK, *BY_MONTH, "F11", "T1", "T2", "F27"]  # and some always computed whole
     weeks = _weeks(demo_store)
     full = run_study([demo_store], tmp_path / "full", artifacts=chosen, write_report=False)
     assert _new_levels(full, weeks[-3:]), "the added weeks should bring new levels"
@@ -159,8 +198,8 @@ def test_kept_results_follow_added_changed_and_removed_weeks(
     (view / "events" / weeks[-4].name).symlink_to(half, target_is_directory=True)
     out = tmp_path / "out"
     first = run_study([view], out, artifacts=chosen, write_report=False, incremental=True)
-    computed = len({ARTIFACTS[a].id for a in BY_WEEK} - {"F2"})  # F2 runs F1's expression
-    assert _kept(first)[1] == f"0 by-week artifact result(s) updated with the replaced " \
+    computed = len(set(BY_WEEK) - {"F2"}) + len(BY_MONTH)  # F2 runs F1's expression
+    assert _kept(first)[1] == f"0 kept artifact result(s) updated with the replaced " \
         f"weeks only, {computed} computed over every week"  # fmt: skip
 
     (view / "events" / weeks[-4].name).unlink()
@@ -179,6 +218,49 @@ def test_kept_results_follow_added_changed_and_removed_weeks(
     _same(fresh, removed)
 
 
+def test_a_by_month_result_is_updated_from_the_first_month_a_week_touches(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    """F25's cohorts, kept, are updated (never computed whole) from the earliest month the
+    replaced weeks touch: a week added at the end, an early week removed (users first
+    seen in it move to a later cohort, so rows of later months change too) and put back
+    each give a fresh run's numbers."""
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-1])
+    out = tmp_path / "out"
+    cold = run_study([view], out, artifacts=BY_MONTH, write_report=False, incremental=True)
+    assert _kept(cold)[1].endswith(f", {len(BY_MONTH)} computed over every week")
+    updated = (
+        f"{len(BY_MONTH)} kept artifact result(s) updated with the replaced weeks only, "
+        "0 computed over every week"
+    )
+    early = weeks[-24]  # mid-2025: users first seen in it move to a later cohort
+    steps = [
+        lambda: (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True),
+        lambda: (view / "events" / early.name).unlink(),
+        lambda: (view / "events" / early.name).symlink_to(early, target_is_directory=True),
+    ]
+    before = None
+    for i, step in enumerate(steps):
+        step()
+        kept = run_study([view], out, artifacts=BY_MONTH, write_report=False, incremental=True)
+        assert _kept(kept)[1] == updated, i
+        fresh = run_study([view], tmp_path / f"fresh{i}", artifacts=BY_MONTH, write_report=False)
+        _same(fresh, kept)
+        f25 = fresh.results["F25"].data
+        if i == 1:  # rows of months after the removed week's changed too
+            assert before is not None
+            j = before.merge(f25, on=["model", "cohort_month", "month_offset"])
+            month = pd.to_datetime(j["cohort_month"]) + pd.to_timedelta(
+                j["month_offset"] * 31, unit="D"
+            )
+            later = j[month > pd.Timestamp(early.name[5:]) + pd.Timedelta(days=40)]
+            moved = later[(later["cohort_users_x"] != later["cohort_users_y"])
+                          & later["cohort_users_x"].notna() & later["cohort_users_y"].notna()]  # fmt: skip
+            assert len(moved), "the removed week should move users between cohorts"
+        before = f25
+
+
 def test_kept_results_of_other_sql_or_skipped_artifacts_are_recomputed(
     demo_store: Path, tmp_path: Path
 ) -> None:
@@ -191,7 +273,7 @@ def test_kept_results_of_other_sql_or_skipped_artifacts_are_recomputed(
     out = tmp_path / "out"
     run_study([view], out, artifacts=["F1", "F20"], write_report=False, incremental=True)
     only = run_study([view], out, artifacts=["F1"], write_report=False, incremental=True)
-    assert _kept(only)[1].startswith("1 by-week artifact result(s) updated")
+    assert _kept(only)[1].startswith("1 kept artifact result(s) updated")
     assert "result_F20" not in _kept_tables(out / CACHE_DIR / "rollups.duckdb")
     (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True)
     config = StudyConfig(spend_share_excluded_authors=())
@@ -199,8 +281,7 @@ def test_kept_results_of_other_sql_or_skipped_artifacts_are_recomputed(
         [view], out, artifacts=["F1", "F20"], write_report=False, incremental=True, config=config
     )
     assert _kept(back)[1] == (
-        "1 by-week artifact result(s) updated with the replaced weeks only, "
-        "1 computed over every week"
+        "1 kept artifact result(s) updated with the replaced weeks only, 1 computed over every week"
     )
     fresh = run_study([view], tmp_path / "fresh", artifacts=["F1", "F20"], write_report=False,
                       config=config)  # fmt: skip

@@ -1,4 +1,4 @@
-"""Rollup upkeep: how kept rollups take new weeks in (``ByWeek``, ``Sums``)."""
+"""Rollup upkeep: how kept rollups take new weeks in (``ByWeek``, ``Sums``, ``Firsts``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import ibis
 import pyarrow as pa
 
 from tokencensus.engine import connect, get_engine
-from tokencensus.rollup import ROLLUPS, ByWeek, Sums, merge_sums
+from tokencensus.rollup import ROLLUPS, ByWeek, Firsts, Sums, merge_sums
 
 MAY, JUNE, JULY = date(2025, 5, 1), date(2025, 6, 1), date(2025, 7, 1)
+REFERENCES = {"model_map", "models", "countries", "label_paths", "retention_targets", "config"}
 
 
 def test_merge_sums_regroups_only_the_partitions_new_rows_touch() -> None:
@@ -97,7 +98,8 @@ def test_every_rollup_upkeep_fits_its_rollup() -> None:
     """``ByWeek`` rollups have a ``week`` column; ``Sums`` name integer columns and a
     partition of theirs; they read only pass outputs, reference tables, rollups without
     upkeep (rebuilt every run) and rollups kept by week (whose new and old rows the
-    runner computes for the replaced weeks)."""
+    runner computes for the replaced weeks); ``Firsts`` group a ``Sums`` rollup with a
+    partition, their first value of the partition's type."""
     from tokencensus.analyses import StudyConfig
     from tokencensus.catalog import load_catalog
     from tokencensus.rollup import PASS_OUTPUTS
@@ -114,13 +116,17 @@ def test_every_rollup_upkeep_fits_its_rollup() -> None:
     inputs["label_paths"] = ibis.table(
         {"path": "string", "tag": "string", "category": "string"}, name="label_paths"
     )
+    inputs["retention_targets"] = ibis.table(
+        {"model": "string", "name": "string", "family": "string"}, name="retention_targets"
+    )
     inputs["config"] = StudyConfig()
     for spec in ROLLUPS.values():  # registered in dependency order
         for param in spec.params:
             if spec.upkeep is not None:
                 assert (
                     param in PASS_OUTPUTS
-                    or param in {"model_map", "models", "countries", "label_paths", "config"}
+                    or param in REFERENCES
+                    or (isinstance(spec.upkeep, Firsts) and param == spec.upkeep.source)
                     or (param in ROLLUPS and ROLLUPS[param].upkeep is None)
                     or (param in ROLLUPS and isinstance(ROLLUPS[param].upkeep, ByWeek))
                 ), (spec.name, param)
@@ -132,3 +138,9 @@ def test_every_rollup_upkeep_fits_its_rollup() -> None:
             for column in spec.upkeep.sums:
                 assert schema[column].is_integer(), (spec.name, column)
             assert spec.upkeep.partition is None or spec.upkeep.partition in schema
+        elif isinstance(spec.upkeep, Firsts):
+            source = ROLLUPS[spec.upkeep.source].upkeep
+            assert isinstance(source, Sums) and source.partition is not None, spec.name
+            assert spec.upkeep.source in spec.params, spec.name
+            source_schema = inputs[spec.upkeep.source].schema()  # type: ignore[attr-defined]
+            assert schema[spec.upkeep.column] == source_schema[source.partition], spec.name

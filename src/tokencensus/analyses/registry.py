@@ -28,7 +28,13 @@ grids of levels seen in any week and distinct counts over several weeks are not 
 unless they come from ``context``: a small table pooled over every week (F3's top
 models), computed first by the runner and passed to the function as its ``context``
 parameter, an in-memory table.  A by-week result is then reused only while its context
-is the same (the content is part of the expression).
+is the same (the content is part of the expression).  ``by_month`` declares the same of
+calendar months for results that follow users' first months (F25's cohorts): a row for a
+month (its ``month`` column) comes from that month's rows of rollups kept by month
+(``Sums`` partitioned by ``month``), from first months (``Firsts`` rollups) no later
+than it, and from reference tables the catalog and config fix.  A first month changes
+only from the earliest month a replaced week touches on, so an incremental run
+recomputes the rows of that month and the later ones.
 Captions may use ``{facts}`` the runner fills: ``{events}``, ``{sample_events}``,
 ``{first_week}``, ``{last_week}``, ``{weeks}``, ``{min_users}``, ``{recent_weeks}``,
 ``{label_threshold}``.
@@ -130,6 +136,8 @@ class Artifact:
     single_account: tuple[str, ...] = ()
     #: Rows for a week come from that week's input rows alone (see the module docstring).
     by_week: bool = False
+    #: Rows for a month come from that month's input rows and earlier first months.
+    by_month: bool = False
     #: The pooled table passed as the ``context`` parameter (see the module docstring).
     context: Callable[..., Any] | None = None
 
@@ -177,6 +185,7 @@ def artifact(
     complement: tuple[str, ...] | None = None,
     single_account: tuple[str, ...] = (),
     by_week: bool = False,
+    by_month: bool = False,
     context: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as the artifact ``id`` (F1..F29, T1..T3)."""
@@ -189,6 +198,8 @@ def artifact(
             raise ValueError(
                 f"artifact {id}: a context function and a 'context' parameter go together"
             )
+        if by_week and by_month:
+            raise ValueError(f"artifact {id}: by_week and by_month exclude each other")
         ARTIFACTS[id] = Artifact(
             id=id,
             title=title,
@@ -206,6 +217,7 @@ def artifact(
             complement=complement,
             single_account=single_account,
             by_week=by_week,
+            by_month=by_month,
             context=context,
         )
         return func

@@ -4,7 +4,8 @@ A model's cohort for a month is the users whose first request to that model (any
 of its dated or variant ids) falls in that calendar month (UTC). Retention at
 month k is the share of the cohort active on the model in month k: a user who
 comes back after a gap counts again, so curves can rise. Cohorts follow users
-over every month in the data, not only the study window.
+over every month in the data, not only the study window; a calendar month in which
+the platform logged no request at all has no point (no data is not zero retention).
 
 Two patterns are detected with stated rules and listed beside the chart:
 
@@ -96,50 +97,54 @@ def _month_index(d: ibis.Value) -> ibis.Value:
     """,
     order_by=("model", "cohort_month", "month_offset"),
     keys=("model", "name", "cohort_month", "month_offset"),
-    post=lambda df, config: detect_cohort_patterns(df, config),
+    post=lambda df, config: detect_cohort_patterns(df.drop(columns="month"), config),
+    by_month=True,
 )
-def cohort_retention(user_model_month: ibis.Table, retention_targets: ibis.Table) -> ibis.Table:
-    t = user_model_month.join(
-        retention_targets, user_model_month.family == retention_targets.family
+def cohort_retention(
+    user_model_month: ibis.Table, cohort_firsts: ibis.Table, retention_targets: ibis.Table
+) -> ibis.Table:
+    # one row per model x user x month: retention_targets holds each model once,
+    # user_model_month each user x family x month once, cohort_firsts each user x family
+    # once, so counting rows counts distinct users (a third of the query's time saved)
+    t = user_model_month.join(retention_targets, "family").select("model", "user_id", "month")
+    first = cohort_firsts.join(retention_targets, "family").select(
+        "model", "user_id", cohort_month=_.first_month
     )
-    t = t.select("model", "name", "user_id", "month")
-    first = t.group_by("model", "user_id").agg(cohort_month=_.month.min())
-    act = t.join(first, ["model", "user_id"]).mutate(
-        month_offset=_month_index(_.month) - _month_index(_.cohort_month)
-    )
-    # retention_targets holds each model once and user_model_month each user x family x
-    # month once, so ``t`` has one row per model x user x month, ``first`` one per model x
-    # user, and counting rows counts distinct users (a third of the query's time saved)
-    active = act.group_by("model", "cohort_month", "month_offset").agg(active_users=_.count())
+    act = t.join(first, ["model", "user_id"])
+    active = act.group_by("model", "cohort_month", "month").agg(active_users=_.count())
     cohorts = first.group_by("model", "cohort_month").agg(cohort_users=_.count())
-    last = user_model_month.aggregate(last_month=_month_index(_.month.max()))
-    offsets = ibis.memtable({"month_offset": list(range(0, 241))})
-    grid = cohorts.cross_join(last).cross_join(offsets)
-    grid = grid.filter(grid.month_offset <= grid.last_month - _month_index(grid.cohort_month))
+    # a row for every month with requests on the platform from the cohort's month on
+    # (a month without any request has no row: no data, not zero retention); a row of
+    # a month reads that month's requests and cohorts that began by then only (by_month)
+    months = user_model_month.select("month").distinct()
+    grid = cohorts.cross_join(months)
+    grid = grid.filter(grid.month >= grid.cohort_month)
     j = grid.left_join(
         active,
         [
             grid.model == active.model,
             grid.cohort_month == active.cohort_month,
-            grid.month_offset == active.month_offset,
+            grid.month == active.month,
         ],
     )
-    names = retention_targets.select("model", "name")
     out = j.select(
         grid.model,
         grid.cohort_month,
-        grid.month_offset,
+        grid.month,
         grid.cohort_users,
         active_users=ibis.coalesce(active.active_users, 0),
     )
     out = out.mutate(
-        retention=(out.active_users / out.cohort_users).cast("float64"), users=out.cohort_users
+        month_offset=_month_index(out.month) - _month_index(out.cohort_month),
+        retention=(out.active_users / out.cohort_users).cast("float64"),
+        users=out.cohort_users,
     )
-    out = out.join(names, "model")
-    # the data contract: these six columns lead, extras follow
+    out = out.join(retention_targets.select("model", "name"), "model")
+    # the data contract: these six columns lead, extras follow (``month``, the calendar
+    # month of the row, is dropped after the run: the kept result is updated by it)
     return out.select(
         "model", "cohort_month", "month_offset", "cohort_users", "active_users", "retention",
-        "name", "users",
+        "name", "users", "month",
     )  # fmt: skip
 
 

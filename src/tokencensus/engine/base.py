@@ -114,10 +114,25 @@ class Engine(ABC):
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def week_tables(
-        self, backend: ibis.BaseBackend, tables: dict[str, str], column: str, values: Sequence[Any]
+        self,
+        backend: ibis.BaseBackend,
+        tables: dict[str, str],
+        column: str,
+        values: Sequence[Any],
+        *,
+        since: Any = None,
     ) -> None:
         """Temporary tables (``name -> kept table``) of the kept tables' rows whose
-        ``column`` is in ``values``, for queries compiled once against them."""
+        ``column`` is in ``values`` (with ``since``: is ``since`` or later), for queries
+        compiled once against them."""
+        raise NotImplementedError(f"{self.name} does not keep rollups between runs")
+
+    def replace_since(
+        self, backend: ibis.BaseBackend, name: str, column: str, since: Any, sql: str
+    ) -> ibis.Table:
+        """In the kept table ``name``: delete the rows whose ``column`` is ``since`` or
+        later, then insert the rows of the query ``sql`` (run after the delete: it may
+        read what is left of ``name``)."""
         raise NotImplementedError(f"{self.name} does not keep rollups between runs")
 
     def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:

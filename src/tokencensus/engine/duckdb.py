@@ -197,16 +197,33 @@ class DuckDBEngine(Engine):
         return backend.table(name)
 
     def week_tables(
-        self, backend: ibis.BaseBackend, tables: dict[str, str], column: str, values: Sequence[Any]
+        self,
+        backend: ibis.BaseBackend,
+        tables: dict[str, str],
+        column: str,
+        values: Sequence[Any],
+        *,
+        since: Any = None,
     ) -> None:
         # copied once into small temp tables (one week of user_weekly: ~70K of its 5.2M
         # rows at 100M events): the 20 by-week queries then scan those, not the kept file
-        listed = ", ".join(_date_literal(v) for v in values) or "NULL"
+        if since is not None:
+            where = f"{_quote(column)} >= {_date_literal(since)}"
+        else:
+            where = f"{_quote(column)} IN ({', '.join(_date_literal(v) for v in values) or 'NULL'})"
         for copy, table in tables.items():
             backend.raw_sql(
                 f"CREATE OR REPLACE TEMP TABLE {_quote(copy)} AS SELECT * FROM "
-                f"main.{_quote(table)} WHERE {_quote(column)} IN ({listed})"
+                f"main.{_quote(table)} WHERE {where}"
             )
+
+    def replace_since(
+        self, backend: ibis.BaseBackend, name: str, column: str, since: Any, sql: str
+    ) -> ibis.Table:
+        target = f"main.{_quote(name)}"
+        backend.raw_sql(f"DELETE FROM {target} WHERE {_quote(column)} >= {_date_literal(since)}")
+        backend.raw_sql(f"INSERT INTO {target} BY NAME {sql}")
+        return backend.table(name)
 
     def read_kept(self, backend: ibis.BaseBackend) -> dict[str, Any] | None:
         found = backend.con.execute(
