@@ -611,11 +611,9 @@ class Study:
                 self.backend, spec.name, "week", self._replaced, new, sql=self._compiled(new)[1]
             )
         if isinstance(spec.upkeep, Firsts):
-            self.table(spec.upkeep.source)  # updated first: the months it touched
-            since = self._since([spec.upkeep.source])
+            since = self._replaced_months([spec.upkeep.source])
             if since is None:  # nothing it is grouped from changed
                 return self.backend.table(spec.name)
-            self._copy_months([spec.upkeep.source], since)
             sql = self._compiled(self._firsts_rows(spec))[1]
             return self.engine.replace_since(
                 self.backend, spec.name, spec.upkeep.column, since, sql
@@ -637,7 +635,7 @@ class Study:
 
     def _firsts_rows(self, spec: Rollup) -> ibis.Table:
         """The rows a ``Firsts`` rollup takes in: grouped from its source's rows of the
-        touched months on (copied by :meth:`_copy_months`), less the keys the kept rows
+        touched months on (copied by :meth:`_replaced_months`), less the keys the kept rows
         left by the delete (those first seen before) hold; compiled against the names of
         the copy and of the kept table, so the SQL is the same from one run to the next."""
         assert isinstance(spec.upkeep, Firsts)
@@ -653,18 +651,34 @@ class Study:
         keys = [c for c in rows.columns if c != spec.upkeep.column]
         return _named_memtables(rows.anti_join(kept, keys), self._memtables)
 
-    def _since(self, rollups: Sequence[str]) -> Any:
-        """The earliest month this run's update touched in ``rollups`` (None: none)."""
+    def _replaced_months(self, rollups: Sequence[str]) -> Any:
+        """The earliest month this run's update touched in the kept month-partitioned
+        ``rollups`` (None: none), once they are up to date and their rows of that month
+        and later ones are copied (:func:`_month_table`)."""
+        for p in rollups:
+            self.table(p)  # updated first: the months it touched
         touched = [v for p in rollups for v in self._touched.get(p, [])]
-        return min(touched) if touched else None
+        if not touched:
+            return None
+        since = min(touched)
+        self._copy_rows(rollups, _month_table, "month", since=since)
+        return since
 
-    def _copy_months(self, rollups: Sequence[str], since: Any) -> None:
-        """The kept month-partitioned ``rollups``' rows of ``since`` and later months, copied
-        once a run (:func:`_month_table`)."""
+    def _copy_rows(
+        self,
+        rollups: Sequence[str],
+        name: Callable[[str], str],
+        column: str,
+        values: Sequence[Any] = (),
+        *,
+        since: Any = None,
+    ) -> None:
+        """The kept ``rollups``' rows whose ``column`` is in ``values`` (or ``since`` and
+        later), copied into temp tables named ``name(rollup)``, once a run."""
         todo = [p for p in rollups if p not in self._week_tables]
         if todo:
-            tables = {_month_table(p): p for p in todo}
-            self.engine.week_tables(self.backend, tables, "month", [], since=since)
+            tables = {name(p): p for p in todo}
+            self.engine.week_tables(self.backend, tables, column, values, since=since)
             self._week_tables.update(todo)
 
     def _previous_rows(self, param: str) -> Any:
@@ -846,12 +860,8 @@ class Study:
         if delta_sql is not None:
             sql = self._kept_sql[digest]
             if artifact.by_month:
-                months = [p for p in artifact.params if _kept_by_month(p)]
-                for p in months:
-                    self.table(p)  # updated first: the months they touched
-                since = self._since(months)
+                since = self._replaced_months([p for p in artifact.params if _kept_by_month(p)])
                 if since is not None:
-                    self._copy_months(months, since)
                     self.engine.replace_since(self.backend, name, "month", since, delta_sql)
             elif self._replaced:
                 self._make_week_tables(artifact)
@@ -903,7 +913,7 @@ class Study:
 
     def _delta_expression(self, artifact: Artifact) -> ibis.Table:
         """``artifact`` over the replaced weeks' rows of its rollups (_make_week_tables;
-        by month: the replaced months' rows of the rollups kept by month, _copy_months,
+        by month: the replaced months' rows of the rollups kept by month, _replaced_months,
         and the other inputs whole)."""
         if artifact.by_month:
             check_by_month(artifact)
@@ -923,11 +933,8 @@ class Study:
 
     def _make_week_tables(self, artifact: Artifact) -> None:
         """The replaced weeks' rows of the rollups ``artifact`` reads, copied once a run."""
-        todo = [p for p in artifact.params if _kept_by_week(p) and p not in self._week_tables]
-        if todo:
-            tables = {_week_table(p): p for p in todo}
-            self.engine.week_tables(self.backend, tables, "week", self._delta or [])
-            self._week_tables.update(todo)
+        weekly = [p for p in artifact.params if _kept_by_week(p)]
+        self._copy_rows(weekly, _week_table, "week", self._delta or [])
 
     def _markers(self, artifact: Artifact, df: pd.DataFrame) -> pd.DataFrame:
         rows = []
