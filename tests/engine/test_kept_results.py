@@ -10,6 +10,7 @@ added, changed and removed weeks, including weeks that bring levels no earlier w
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,11 @@ def test_kept_results_follow_added_changed_and_removed_weeks(
     _same(fresh, removed)
 
 
+def _spans_two_months(week: Path) -> bool:
+    monday = date.fromisoformat(week.name[5:])
+    return (monday + timedelta(days=6)).month != monday.month
+
+
 def test_a_by_month_result_is_updated_from_the_first_month_a_week_touches(
     demo_store: Path, tmp_path: Path
 ) -> None:
@@ -234,7 +240,9 @@ def test_a_by_month_result_is_updated_from_the_first_month_a_week_touches(
         f"{len(BY_MONTH)} kept artifact result(s) updated with the replaced weeks only, "
         "0 computed over every week"
     )
-    early = weeks[-24]  # mid-2025: users first seen in it move to a later cohort
+    # a mid-2025 week that spans two months: users first seen in it move to a later
+    # cohort, in both of its months (an update from its later month only would miss some)
+    early = next(w for w in reversed(weeks[:-24]) if _spans_two_months(w))
     steps = [
         lambda: (view / "events" / weeks[-1].name).symlink_to(weeks[-1], target_is_directory=True),
         lambda: (view / "events" / early.name).unlink(),
