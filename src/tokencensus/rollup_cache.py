@@ -4,7 +4,8 @@ A **trusted store** is a folder holding ``tokencensus-store.json`` (written by
 ``tokencensus ingest`` or ``tokencensus simulate``): its rows were validated and
 deduplicated by id when they were written, so the study reads its week files
 directly, with no validation, staging copy or dedup.  Files whose Parquet schema is
-not the canonical one make the store untrusted (the study then validates it).
+not the canonical one, or whose ``created_at`` statistics leave their week folder's
+week, make the store untrusted (the study then validates it).
 
 The **rollup cache** (``OUT/rollup-cache/``) keeps each week's pass outputs (see
 :data:`tokencensus.rollup.PASS_OUTPUTS`) as Parquet, keyed by the week's *key*: a
@@ -42,7 +43,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +122,26 @@ def trusted_store(inputs: Sequence[str | Path]) -> tuple[StoreWeeks | None, str]
         if not schema.equals(EVENT_SCHEMA.remove_metadata(), check_metadata=False):
             return None, f"{p} does not have the canonical event schema"
         week = date.fromisoformat(p.parent.name.removeprefix("week="))
+        if not _inside_week(meta, schema.get_field_index("created_at"), week):
+            return None, f"{p} holds events outside its week folder ({week})"
         files.setdefault(week, []).append(p)
         rows[week] = rows.get(week, 0) + meta.num_rows
     generator = str(store.meta.get("generator", "tokencensus ingest"))
     return StoreWeeks(root=root, files=files, rows=rows, generator=generator), ""
+
+
+def _inside_week(meta: pq.FileMetaData, column: int, week: date) -> bool:
+    """Whether every row group's ``created_at`` statistics lie inside ``week``: a pass over
+    one week folder then takes that week as a constant (``events_grain``)."""
+    first = datetime.combine(week, time.min)
+    end = first + timedelta(days=7)
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(column).statistics
+        if meta.row_group(i).num_rows == 0:
+            continue
+        if stats is None or not stats.has_min_max or stats.min < first or stats.max >= end:
+            return False
+    return True
 
 
 def _window_clip(week: date, config: StudyConfig) -> str:

@@ -223,7 +223,8 @@ class Study:
                 self.backend, store.paths(weeks), "events", columns=EVENT_COLUMNS
             )
             folder = cache.batch_folder(n)
-            for name, expr in self._pass(events).items():
+            one_week = weeks[0] if len(weeks) == 1 else None  # a trusted store's week folder
+            for name, expr in self._pass(events, one_week).items():
                 if in_engine:  # computed once: kept, then written from the engine table
                     table = self._append(name, expr)
                     expr = table.filter(table.week.between(weeks[0], weeks[-1]))
@@ -367,9 +368,10 @@ class Study:
         requests = int(pc.sum(weekly.column("requests")).as_py() or 0)
         self._count_events(requests, mode="aggregates")
 
-    def _pass(self, events: ibis.Table) -> dict[str, ibis.Table]:
-        """What one pass over raw events produces (see :data:`PASS_OUTPUTS`)."""
-        return {name: func(events, self.config) for name, func in PASS_OUTPUTS.items()}
+    def _pass(self, events: ibis.Table, week: date | None = None) -> dict[str, ibis.Table]:
+        """What one pass over raw events produces (see :data:`PASS_OUTPUTS`; ``week``: the
+        one ISO week all of them fall in)."""
+        return {name: func(events, self.config, week) for name, func in PASS_OUTPUTS.items()}
 
     def _load_pass_in_engine(self, events: ibis.Table) -> None:
         """One pass over all of ``events``, its outputs kept as engine tables."""
@@ -1035,7 +1037,7 @@ def _pass_schemas() -> dict[str, ibis.Schema]:
     """The schema of each pass output (to read cached outputs, or stand in for empty ones)."""
     schema = ibis.Schema.from_pyarrow(EVENT_SCHEMA)
     events = ibis.table({c: schema[c] for c in EVENT_COLUMNS}, name="events")
-    return {name: func(events, StudyConfig()).schema() for name, func in PASS_OUTPUTS.items()}
+    return {name: func(events, StudyConfig(), None).schema() for name, func in PASS_OUTPUTS.items()}
 
 
 def _named_memtables(expr: ibis.Table, seen: dict[str, Any]) -> ibis.Table:

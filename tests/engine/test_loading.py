@@ -157,6 +157,70 @@ def test_incremental_recomputes_weeks_the_window_cuts(demo_store: Path, tmp_path
     assert inc.manifest["rows"]["outside_window"] > 0
 
 
+@pytest.mark.parametrize(
+    "window",
+    [(None, None), (date(2025, 3, 5), date(2025, 6, 4)), (date(2025, 7, 1), None)],
+    ids=["no-window", "window-cuts-weeks", "weeks-before-the-window"],
+)
+def test_one_week_grain_takes_its_constant_keys_as_given(
+    demo_store: Path, window: tuple[date | None, date | None]
+) -> None:
+    """A pass over one week folder groups by fewer keys (week, month inside one month,
+    window flag when the window does not cut the week) and gives the same grain rows as
+    the general pass over every week: weeks inside a month, across two, cut by the
+    window or outside it."""
+    import duckdb
+    import ibis
+
+    from tokencensus.rollup import PASS_OUTPUTS, events_grain
+    from tokencensus.rollup_cache import trusted_store
+
+    config = StudyConfig(start=window[0], end=window[1])
+    store, why = trusted_store([demo_store])
+    assert store is not None, why
+    con = ibis.duckdb.from_connection(duckdb.connect())
+    mondays = sorted(store.files)
+    picked = [m for m in mondays if (m + timedelta(days=6)).month != m.month][:3]
+    picked += [m for m in mondays if (m + timedelta(days=6)).month == m.month][:3]
+    if window[0] is not None:  # the weeks the window's edges cut
+        edges = [w for w in window if w is not None]
+        picked += [m for m in mondays for w in edges if m <= w < m + timedelta(days=7)]
+    every = events_grain(con.read_parquet([str(p) for p in store.paths()]), config)
+    for monday in picked:
+        one = con.read_parquet([str(p) for p in store.files[monday]])
+        for name, func in PASS_OUTPUTS.items():
+            folded, general = func(one, config, monday), func(one, config, None)
+            assert folded.schema() == general.schema(), name
+        sql = str(ibis.to_sql(events_grain(one, config, monday), dialect="duckdb"))
+        if (monday + timedelta(days=6)).month == monday.month:
+            assert "DATE_TRUNC" not in sql, "week and month are constants here"
+        got = events_grain(one, config, monday).to_pandas()
+        want = every.filter(every.week == monday).to_pandas()
+        assert len(got) == len(want) > 0, monday
+        keys = [c for c in want.columns if c in got.columns and want[c].dtype == object]
+        keys += ["week", "month", "in_window", "is_byok"]
+        assert_same_frame(got, want, tuple(dict.fromkeys(keys)), str(monday))
+
+
+def test_a_week_folder_with_events_of_another_week_is_validated(
+    full: Any, demo_store: Path, tmp_path: Path
+) -> None:
+    """A pass over one week folder takes its week as given, so a store whose file sits in
+    the wrong week folder is not trusted: it is validated, with the file named, and gives
+    the same numbers."""
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:-2])
+    moved = sorted(weeks[-1].glob("*.parquet"))[0]
+    (view / "events" / weeks[-2].name).mkdir()
+    for part in sorted(weeks[-2].glob("*.parquet")):
+        (view / "events" / weeks[-2].name / part.name).symlink_to(part)
+    (view / "events" / weeks[-2].name / "part-moved.parquet").symlink_to(moved)
+    res = run_study([view], tmp_path / "out", artifacts=EVERY_ROLLUP, write_report=False)
+    why = res.manifest["load"]["validated_because"]
+    assert "part-moved.parquet holds events outside its week folder" in why
+    _same_results(full, res)
+
+
 def test_incremental_needs_a_store(tmp_path: Path) -> None:
     events = tmp_path / "events.csv"
     events.write_text("id,created_at,user_id,model,prompt_tokens,completion_tokens,cost_usd\n")
