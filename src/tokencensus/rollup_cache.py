@@ -122,26 +122,32 @@ def trusted_store(inputs: Sequence[str | Path]) -> tuple[StoreWeeks | None, str]
         if not schema.equals(EVENT_SCHEMA.remove_metadata(), check_metadata=False):
             return None, f"{p} does not have the canonical event schema"
         week = date.fromisoformat(p.parent.name.removeprefix("week="))
-        if not _inside_week(meta, schema.get_field_index("created_at"), week):
-            return None, f"{p} holds events outside its week folder ({week})"
+        outside = _outside_week(meta, schema.get_field_index("created_at"), week)
+        if outside:
+            return None, f"{p} {outside} ({week})"
         files.setdefault(week, []).append(p)
         rows[week] = rows.get(week, 0) + meta.num_rows
     generator = str(store.meta.get("generator", "tokencensus ingest"))
     return StoreWeeks(root=root, files=files, rows=rows, generator=generator), ""
 
 
-def _inside_week(meta: pq.FileMetaData, column: int, week: date) -> bool:
-    """Whether every row group's ``created_at`` statistics lie inside ``week``: a pass over
-    one week folder then takes that week as a constant (``events_grain``)."""
+def _outside_week(meta: pq.FileMetaData, column: int, week: date) -> str:
+    """Why a file's rows may lie outside ``week`` ('' when every row group's ``created_at``
+    statistics lie inside it): a pass over one week folder takes that week as a constant
+    (``events_grain``)."""
     first = datetime.combine(week, time.min)
     end = first + timedelta(days=7)
     for i in range(meta.num_row_groups):
-        stats = meta.row_group(i).column(column).statistics
         if meta.row_group(i).num_rows == 0:
             continue
-        if stats is None or not stats.has_min_max or stats.min < first or stats.max >= end:
-            return False
-    return True
+        stats = meta.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return f"has no created_at statistics in row group {i} to check its week folder"
+        if stats.min < first or stats.max >= end:
+            return (
+                f"holds events outside its week folder (row group {i}: {stats.min} to {stats.max})"
+            )
+    return ""
 
 
 def _window_clip(week: date, config: StudyConfig) -> str:

@@ -21,7 +21,7 @@ from tokencensus.analyses import ARTIFACTS, StudyConfig
 from tokencensus.engine import get_engine
 from tokencensus.errors import ConfigError
 from tokencensus.rollup import ROLLUPS
-from tokencensus.rollup_cache import CACHE_DIR, plan_batches
+from tokencensus.rollup_cache import CACHE_DIR, plan_batches, trusted_store
 from tokencensus.study import run_study
 
 EVERY_ROLLUP = ["F1", "T2", "F25", "F6", "T1"]
@@ -219,6 +219,25 @@ def test_a_week_folder_with_events_of_another_week_is_validated(
     why = res.manifest["load"]["validated_because"]
     assert "part-moved.parquet holds events outside its week folder" in why
     _same_results(full, res)
+
+
+def test_a_week_file_without_time_statistics_is_not_trusted(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    """Without ``created_at`` statistics a file's week cannot be checked from its footer,
+    so the store is not trusted, and the reason names the file and row group."""
+    import pyarrow.parquet as pq
+
+    weeks = _weeks(demo_store)
+    view = _view(demo_store, tmp_path / "store", weeks[:3])
+    assert trusted_store([view])[0] is not None
+    folder = view / "events" / weeks[3].name
+    folder.mkdir()
+    source = sorted(weeks[3].glob("*.parquet"))[0]
+    pq.write_table(pq.read_table(source), folder / "part-nostats.parquet", write_statistics=False)
+    found, why = trusted_store([view])
+    assert found is None
+    assert "part-nostats.parquet has no created_at statistics in row group 0" in why
 
 
 def test_incremental_needs_a_store(tmp_path: Path) -> None:
