@@ -266,6 +266,18 @@ def _window_flag(events: ibis.Table, config: StudyConfig) -> ibis.Value:
     return flag
 
 
+def window_clip(week: date, config: StudyConfig) -> str:
+    """The part of the study window inside ``week``: 'all', 'none' or 'first..last'."""
+    first, last = week, week + timedelta(days=6)
+    lo = max(first, config.start) if config.start else first
+    hi = min(last, config.end) if config.end else last
+    if lo > hi:
+        return "none"
+    if (lo, hi) == (first, last):
+        return "all"
+    return f"{lo}..{hi}"
+
+
 @deferrable
 def _int_sum(col: ibis.IntegerValue) -> ibis.Value:
     """A 64-bit integer sum, cast in the SQL itself.
@@ -308,18 +320,12 @@ def events_grain(events: ibis.Table, config: StudyConfig, week: date | None = No
 
 def _week_constants(week: date, config: StudyConfig) -> dict[str, ibis.Value]:
     """The grain keys that take one value over every event of ``week``."""
-    last = week + timedelta(days=6)
     const = {"week": ibis.literal(week, type="date")}
-    if last.month == week.month:
+    if (week + timedelta(days=6)).month == week.month:
         const["month"] = ibis.literal(week.replace(day=1), type="date")
-    inside = (config.start is None or config.start <= week) and (
-        config.end is None or last <= config.end
-    )
-    outside = (config.start is not None and last < config.start) or (
-        config.end is not None and config.end < week
-    )
-    if inside or outside:
-        const["in_window"] = ibis.literal(inside, type="boolean")
+    clip = window_clip(week, config)
+    if clip in ("all", "none"):
+        const["in_window"] = ibis.literal(clip == "all", type="boolean")
     return const
 
 

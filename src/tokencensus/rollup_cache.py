@@ -51,6 +51,7 @@ import pyarrow.parquet as pq
 
 from tokencensus.analyses.registry import StudyConfig
 from tokencensus.catalog import Catalog
+from tokencensus.rollup import window_clip
 from tokencensus.schema import EVENT_SCHEMA
 
 __all__ = [
@@ -150,25 +151,13 @@ def _outside_week(meta: pq.FileMetaData, column: int, week: date) -> str:
     return ""
 
 
-def _window_clip(week: date, config: StudyConfig) -> str:
-    """The part of the study window inside ``week``: 'all', 'none' or 'first..last'."""
-    first, last = week, week + timedelta(days=6)
-    lo = max(first, config.start) if config.start else first
-    hi = min(last, config.end) if config.end else last
-    if lo > hi:
-        return "none"
-    if (lo, hi) == (first, last):
-        return "all"
-    return f"{lo}..{hi}"
-
-
 def week_key(store: StoreWeeks, week: date, config: StudyConfig) -> str:
     """What a week's pass outputs depend on: its files and the window inside it."""
     digest = hashlib.sha256()
     for p in store.files[week]:
         st = p.stat()
         digest.update(f"{p.relative_to(store.root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return f"{digest.hexdigest()[:24]}|{_window_clip(week, config)}"
+    return f"{digest.hexdigest()[:24]}|{window_clip(week, config)}"
 
 
 def rollups_fingerprint(catalog: Catalog, config: StudyConfig) -> str:

@@ -20,7 +20,7 @@ from tests.engine.frames import ATOL, RTOL, assert_same_frame
 from tokencensus.analyses import ARTIFACTS, StudyConfig
 from tokencensus.engine import get_engine
 from tokencensus.errors import ConfigError
-from tokencensus.rollup import ROLLUPS
+from tokencensus.rollup import PASS_OUTPUTS, ROLLUPS, events_grain
 from tokencensus.rollup_cache import CACHE_DIR, plan_batches, trusted_store
 from tokencensus.study import run_study
 
@@ -171,9 +171,6 @@ def test_one_week_grain_takes_its_constant_keys_as_given(
     window or outside it."""
     import duckdb
     import ibis
-
-    from tokencensus.rollup import PASS_OUTPUTS, events_grain
-    from tokencensus.rollup_cache import trusted_store
 
     config = StudyConfig(start=window[0], end=window[1])
     store, why = trusted_store([demo_store])
